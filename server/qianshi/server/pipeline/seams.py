@@ -1,0 +1,63 @@
+"""The seams the pipeline owns: what it needs from a retriever, a generator and an event log.
+
+Real implementations live in ``qianshi.server.backends``; tests use small fakes of one seam at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Protocol
+
+from qianshi.server.domain import GenerationChunk, GenerationRequest, Passage, Poem, PoemSet, Query
+
+
+class Retriever(Protocol):
+    """Finds poems by exact key and the passages relevant to a question.
+
+    Raises ``errors.NotFound`` for an unknown set or poem, ``errors.BackendUnavailable`` /
+    ``errors.BackendTimeout`` when the store cannot answer. Cancelling the awaiting task abandons the
+    request (the backend sees the cancel where it can).
+    """
+
+    name: str
+    """Short name of the backend, used to key learned estimates (for example "embedded")."""
+
+    async def sets(self) -> Sequence[PoemSet]:
+        """Every poem set the store holds, in a stable order."""
+        ...
+
+    async def poem(self, set_id: str, number: int) -> Poem:
+        """One poem, by exact key."""
+        ...
+
+    async def passages(self, query: Query) -> Sequence[Passage]:
+        """The passages of poem (query.set_id, query.number) most relevant to the query, best first,
+        with ``citation`` numbered 1, 2, 3 … in that order."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release the store's resources (worker processes, connections)."""
+        ...
+
+
+class Generator(Protocol):
+    """Writes an interpretation as a stream of text chunks.
+
+    ``stream`` yields chunks with text as it is produced and ends with exactly one chunk with
+    ``final=True`` carrying usage and the finish reason. Closing or cancelling the iterator aborts the
+    generation in the engine (implementations do it in ``finally``). Failures raise the backend errors
+    of ``qianshi.server.errors`` with the text so far in ``partial_text``.
+    """
+
+    name: str
+    """Name of the generator: "grounded", "openai" or "vllm"."""
+    model: str
+    """The model it runs; empty for the grounded generator."""
+
+    def stream(self, request: GenerationRequest) -> AsyncIterator[GenerationChunk]:
+        """Generate the interpretation for ``request``."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release the generator's resources."""
+        ...

@@ -5,7 +5,7 @@ Real implementations live in ``qianshi.server.backends``; tests use small fakes 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Protocol
 
 from qianshi.server.domain import GenerationChunk, GenerationRequest, Passage, Poem, PoemSet, Query
@@ -21,6 +21,11 @@ class Retriever(Protocol):
 
     name: str
     """Short name of the backend, used to key learned estimates (for example "embedded")."""
+
+    async def start(self, progress: Callable[[int, int], None] | None = None) -> None:
+        """Open the store, building or updating the index when needed; ``progress(done, total)``
+        reports indexing. Returns when the store is ready to answer."""
+        ...
 
     async def sets(self) -> Sequence[PoemSet]:
         """Every poem set the store holds, in a stable order."""

@@ -1,0 +1,115 @@
+"""The server's options: every flag has a ``QIANSHI_*`` environment equivalent and a ``--help`` text.
+
+Options are declared once in ``OPTIONS``; ``parse`` builds the argparse parser from them (the
+environment supplies defaults, flags override), and ``options_table`` renders them for the README so
+the docs cannot drift from the code (tests/test_docs.py checks it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    flag: str
+    help: str
+    default: Any = None
+    type: Callable[[str], Any] = str
+    choices: Sequence[str] | None = None
+    secret: bool = False
+
+    @property
+    def dest(self) -> str:
+        return self.flag.lstrip("-").replace("-", "_")
+
+    @property
+    def env(self) -> str:
+        return "QIANSHI_" + self.dest.upper()
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {value!r}")
+
+
+def default_state_dir() -> str:
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return str(Path(base) / "qianshi")
+
+
+OPTIONS: list[Option] = [
+    Option("--listen", "address to serve gRPC on (HOST:PORT; port 0 picks a free port)", "127.0.0.1:50051"),
+    Option(
+        "--state-dir",
+        "where the embedded index and the learned estimates live",
+        default_state_dir(),
+    ),
+    Option("--qdrant-path", "embedded Qdrant storage (default: STATE_DIR/qdrant)", ""),
+    Option("--qdrant-url", "use a Qdrant server at this URL instead of the embedded store", ""),
+    Option("--qdrant-api-key", "API key for the Qdrant server", "", secret=True),
+    Option("--retrieval-workers", "worker processes for the embedded store (keep the GIL off the loop)", 1, int),
+    Option("--llm", "the generator that writes interpretations", "grounded", choices=("grounded",)),
+    Option("--grounded-pace", "seconds between the grounded generator's clauses (0: as fast as composed)", 0.03, float),
+    Option("--tick-retrieval", "longest silence during retrieval, in seconds", 0.8, float),
+    Option("--tick-generation", "longest silence during generation, in seconds", 1.2, float),
+    Option("--max-active-tasks", "tasks running at once; beyond it calls get RESOURCE_EXHAUSTED", 2000, int),
+    Option("--max-tokens", "default maximum tokens of an interpretation", 512, int),
+    Option("--retention", "seconds an ended task stays watchable", 300.0, float),
+    Option("--default-grace", "grace window for keep-running tasks whose caller left, in seconds", 30.0, float),
+    Option("--max-grace", "longest grace window a request may ask for, in seconds", 300.0, float),
+    Option("--shutdown-grace", "seconds running tasks get to finish on SIGTERM/SIGINT", 10.0, float),
+    Option("--log-level", "logging level", "INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR")),
+]
+
+
+def parser(prog: str = "qianshi-server", options: Sequence[Option] = OPTIONS) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=prog,
+        description="Qianshi: real-time interpretation of temple fortune poems over gRPC streaming.",
+        epilog="Every option can also be set through the environment variable shown in brackets.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    for opt in options:
+        raw = os.environ.get(opt.env)
+        default = opt.default
+        if raw is not None:
+            try:
+                default = opt.type(raw)
+            except (ValueError, argparse.ArgumentTypeError) as exc:
+                p.error(f"{opt.env}={raw!r}: {exc}")
+        kwargs: dict[str, Any] = {"default": default, "help": f"{opt.help} [{opt.env}]"}
+        if opt.type is _bool:
+            kwargs["type"] = _bool
+            kwargs["metavar"] = "BOOL"
+        elif opt.type is not str:
+            kwargs["type"] = opt.type
+        if opt.choices:
+            kwargs["choices"] = opt.choices
+        p.add_argument(opt.flag, **kwargs)
+    return p
+
+
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    return parser().parse_args(argv)
+
+
+def options_table(options: Sequence[Option] = OPTIONS) -> str:
+    """The options as a Markdown table (for the README)."""
+    rows = ["| flag | environment | default | what it does |", "| --- | --- | --- | --- |"]
+    for opt in options:
+        default = "" if opt.secret else opt.default
+        if opt.flag == "--state-dir":
+            default = "$XDG_STATE_HOME/qianshi or ~/.local/state/qianshi"
+        rows.append(f"| `{opt.flag}` | `{opt.env}` | `{default}` | {opt.help} |")
+    return "\n".join(rows)
+

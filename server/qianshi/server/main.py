@@ -1,0 +1,155 @@
+"""``qianshi-server``: start the gRPC service on the embedded defaults (or the configured backends).
+
+Start-up order: the retrieval worker process is spawned first (FACTS.md: no fork after gRPC runs),
+the gRPC server starts with health NOT_SERVING so probes can see it, the index is built or opened
+(with a progress bar), then health turns SERVING. SIGTERM/SIGINT drain: health goes NOT_SERVING, new
+calls are refused, running tasks get the shutdown grace, then end with UNAVAILABLE (SERVER_DRAINING).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
+from grpc_reflection.v1alpha import reflection
+
+from qianshi.server import config, wiring
+from qianshi.server.pipeline.eventlog import MemoryEventLog
+from qianshi.server.pipeline.estimates import Estimates
+from qianshi.server.pipeline.interpret import Interpreter, PipelineConfig
+from qianshi.server.pipeline.registry import Registry
+from qianshi.server.pipeline.requests import Limits
+from qianshi.server.service.interpret_service import InterpretService
+from qianshi.v1 import interpret_service_pb2, interpret_service_pb2_grpc
+
+log = logging.getLogger("qianshi.server")
+SERVICE_NAME = interpret_service_pb2.DESCRIPTOR.services_by_name["InterpretService"].full_name
+ESTIMATES_SAVE_S = 10.0
+
+
+@dataclass(slots=True)
+class Running:
+    """What ``serve`` reports once it is serving (tests and embedders use it)."""
+
+    port: int
+    servicer: InterpretService
+    registry: Registry
+
+
+async def serve(
+    args: argparse.Namespace,
+    *,
+    on_ready: Callable[[Running], None] | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run the server until ``stop`` is set (or SIGTERM/SIGINT when ``stop`` is None)."""
+    stop = stop or _signal_event()
+    state_dir = Path(args.state_dir).expanduser()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    estimates = Estimates(state_dir / "estimates.json")
+    retriever = wiring.retriever(args, state_dir)
+    generator = wiring.generator(args)
+    interpreter = Interpreter(
+        retriever,
+        generator,
+        estimates,
+        PipelineConfig(tick_retrieval_s=args.tick_retrieval, tick_generation_s=args.tick_generation),
+    )
+    limits = Limits(default_max_tokens=args.max_tokens, default_grace_s=args.default_grace, max_grace_s=args.max_grace)
+    health = HealthServicer()
+    try:
+        async with Registry(
+            interpreter, MemoryEventLog(), max_active=args.max_active_tasks, retention_s=args.retention
+        ) as registry:
+            servicer = InterpretService(registry, retriever, {}, limits)
+            servicer.ready = False
+            server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+            interpret_service_pb2_grpc.add_InterpretServiceServicer_to_server(servicer, server)
+            health_pb2_grpc.add_HealthServicer_to_server(health, server)
+            reflection.enable_server_reflection(
+                (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
+                server,
+            )
+            port = server.add_insecure_port(args.listen)
+            for name in ("", SERVICE_NAME):
+                await health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+            await server.start()
+            log.info("listening on %s (port %d); building the index", args.listen, port)
+            await retriever.start(_progress_bar("index"))
+            servicer.sets = {s.id: s for s in await retriever.sets()}
+            servicer.ready = True
+            for name in ("", SERVICE_NAME):
+                await health.set(name, health_pb2.HealthCheckResponse.SERVING)
+            print(f"qianshi-server serving on port {port}", file=sys.stderr, flush=True)
+            if on_ready is not None:
+                on_ready(Running(port, servicer, registry))
+            async with asyncio.TaskGroup() as group:
+                saver = group.create_task(_save_periodically(estimates))
+                await stop.wait()
+                log.info("shutting down: draining for up to %.1f s", args.shutdown_grace)
+                await health.enter_graceful_shutdown()
+                await registry.drain(args.shutdown_grace)
+                await server.stop(1.0)
+                saver.cancel()
+    finally:
+        await asyncio.to_thread(estimates.save)
+        await generator.aclose()
+        await retriever.aclose()
+
+
+async def _save_periodically(estimates: Estimates) -> None:
+    while True:
+        await asyncio.sleep(ESTIMATES_SAVE_S)
+        await asyncio.to_thread(estimates.save)
+
+
+def _signal_event() -> asyncio.Event:
+    event = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, event.set)
+    return event
+
+
+def _progress_bar(label: str) -> Callable[[int, int], None]:
+    """A progress callback that draws a bar on a terminal, or logs every 10 % otherwise."""
+    tty = sys.stderr.isatty()
+    last = [-1]
+
+    def report(done: int, total: int) -> None:
+        pct = 100 if total <= 0 else int(done * 100 / total)
+        if tty:
+            filled = pct * 30 // 100
+            end = "\n" if done >= total else ""
+            print(f"\r{label} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total} {pct:3d}%", end=end, file=sys.stderr, flush=True)
+        elif pct // 10 != last[0] // 10 or done >= total:
+            log.info("%s: %d/%d (%d%%)", label, done, total, pct)
+        last[0] = pct
+
+    return report
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = config.parse(argv)
+    logging.basicConfig(
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    try:
+        asyncio.run(serve(args))
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

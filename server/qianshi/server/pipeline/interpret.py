@@ -1,0 +1,402 @@
+"""The body of one task: accepted → retrieval → generation → done.
+
+``Interpreter.run`` is what a task executes. Each stage's work runs under the ``Pacer`` (results go
+out the moment they exist, ticks only fill silence), progress and ETA come from ``Progress`` over the
+learned ``Estimates``, and the task always ends with exactly one terminal event — a ``Result``, or a
+``Failure`` carrying the status, also when it is cancelled or its deadline passes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+from dataclasses import dataclass
+
+from qianshi.server.domain import (
+    CategorySource,
+    GenerationChunk,
+    GenerationRequest,
+    Passage,
+    Poem,
+    Query,
+    Stage,
+)
+from qianshi.server.errors import BackendFailed, ErrorCode, QianshiError
+from qianshi.server.pipeline import categories
+from qianshi.server.pipeline.coalesce import coalesce
+from qianshi.server.pipeline.eventlog import EventLog, LogFull
+from qianshi.server.pipeline.events import (
+    Accepted,
+    Failure,
+    PassagesFound,
+    PoemFound,
+    Result,
+    StageCompleted,
+    StageStarted,
+    TextDelta,
+)
+from qianshi.server.pipeline.estimates import Estimates
+from qianshi.server.pipeline.messages import message
+from qianshi.server.pipeline.pacer import Emitter, Pacer
+from qianshi.server.pipeline.progress import Plan, Progress
+from qianshi.server.pipeline.requests import TaskSpec
+from qianshi.server.pipeline.seams import Generator, Retriever
+
+log = logging.getLogger(__name__)
+_CITATION = re.compile(r"\[(\d{1,3})\]")
+DRAINING = "qianshi:draining"
+"""The cancel message that tells a task the server is shutting down (it then ends UNAVAILABLE)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineConfig:
+    tick_retrieval_s: float = 0.8
+    tick_generation_s: float = 1.2
+    passages_limit: int = 6
+    coalesce_window_s: float = 0.04
+
+
+@dataclass(slots=True)
+class _Generated:
+    text: str
+    final: GenerationChunk
+    ttft_s: float | None
+    tokens_per_second: float
+
+
+class Interpreter:
+    """Runs tasks over one retriever and one generator."""
+
+    def __init__(
+        self,
+        retriever: Retriever,
+        generator: Generator,
+        estimates: Estimates,
+        config: PipelineConfig | None = None,
+    ) -> None:
+        self.retriever = retriever
+        self.generator = generator
+        self.estimates = estimates
+        self.config = config or PipelineConfig()
+        model = generator.model or "-"
+        self._gen_key = f"generation/{generator.name}/{model}"
+        self._ret_key = f"retrieval/{retriever.name}"
+
+    def plan(self, spec: TaskSpec) -> Plan:
+        est, key = self.estimates, self._gen_key
+        units = min(est.expected(f"{key}/tokens", "generation/tokens"), float(spec.max_tokens) * 4)
+        if self.generator.name != "grounded":
+            units = min(units, float(spec.max_tokens))
+        return Plan(
+            retrieval_s=est.expected(self._ret_key, "retrieval"),
+            ttft_s=est.expected(f"{key}/ttft", "generation/ttft"),
+            output_units=max(units, 1.0),
+            units_per_s=max(est.expected(f"{key}/rate", "generation/rate"), 1e-3),
+        )
+
+    async def run(self, task_id: str, spec: TaskSpec, events: EventLog, deadline: float | None) -> None:
+        """Run the task to its terminal event. Re-raises cancellation after reporting it."""
+        started = time.monotonic()
+        plan = self.plan(spec)
+        progress = Progress(plan, started)
+        emitter = Emitter(events, task_id, progress, started)
+        loc = spec.locale
+        category_label = self._category_label(spec)
+        text_so_far: list[str] = []
+        try:
+            await emitter.emit(
+                Accepted(
+                    spec.request_id,
+                    spec.category.category,
+                    spec.category.source,
+                    loc,
+                    self.generator.name,
+                ),
+                message(
+                    loc,
+                    "accepted",
+                    set_name=spec.poem_set.name_en if loc == "en" else spec.poem_set.name_zh,
+                    number=spec.number,
+                    category=category_label,
+                ),
+            )
+            timeout = asyncio.timeout_at(None)
+            if deadline is not None:
+                timeout = asyncio.timeout(max(deadline - time.monotonic(), 0.0))
+            async with timeout:
+                poem, passages, retrieval_s = await self._retrieve(spec, emitter, category_label)
+                generated, generation_s = await self._generate(
+                    task_id, spec, emitter, poem, passages, deadline, text_so_far
+                )
+            await emitter.emit(
+                self._result(spec, passages, generated, retrieval_s, generation_s), message(loc, "done")
+            )
+            self.estimates.observe(
+                f"task/{self.generator.name}/total",
+                time.monotonic() - started,
+                predicted=plan.retrieval_s + plan.generation_s,
+            )
+        except asyncio.CancelledError as exc:
+            if exc.args and exc.args[0] == DRAINING:
+                failure = Failure(
+                    ErrorCode.UNAVAILABLE,
+                    "the server is shutting down; retry the request on another server",
+                    "SERVER_DRAINING",
+                    "".join(text_so_far),
+                    retry_after_s=1.0,
+                )
+                note = message(loc, "draining")
+            else:
+                failure = Failure(
+                    ErrorCode.CANCELLED, "the task was cancelled", "CANCELLED", "".join(text_so_far)
+                )
+                note = message(loc, "cancelled")
+            await self._fail_shielded(emitter, failure, note)
+            raise
+        except TimeoutError:
+            await self._fail(
+                emitter,
+                Failure(
+                    ErrorCode.DEADLINE_EXCEEDED,
+                    "the deadline passed before the interpretation was finished",
+                    "DEADLINE_EXCEEDED",
+                    "".join(text_so_far),
+                ),
+                loc,
+            )
+        except QianshiError as exc:
+            await self._fail(
+                emitter,
+                Failure(
+                    exc.code,
+                    exc.message,
+                    exc.reason,
+                    exc.partial_text or "".join(text_so_far),
+                    exc.violations,
+                    exc.retry_after_s,
+                ),
+                loc,
+            )
+        except LogFull:
+            await self._fail(
+                emitter,
+                Failure(ErrorCode.RESOURCE_EXHAUSTED, "the task produced too many events", "LOG_FULL"),
+                loc,
+            )
+        except Exception:
+            log.exception("task failed", extra={"task_id": task_id})
+            await self._fail(
+                emitter,
+                Failure(
+                    ErrorCode.INTERNAL,
+                    f"internal error (task {task_id})",
+                    "INTERNAL",
+                    "".join(text_so_far),
+                ),
+                loc,
+            )
+
+    # stages ----------------------------------------------------------------------------------------
+
+    async def _retrieve(
+        self, spec: TaskSpec, emitter: Emitter, category_label: str
+    ) -> tuple[Poem, tuple[Passage, ...], float]:
+        loc, progress, config = spec.locale, emitter.progress, self.config
+        started = time.monotonic()
+        progress.enter(Stage.RETRIEVAL, started)
+        usual = progress.plan.retrieval_s
+        await emitter.emit(
+            StageStarted(Stage.RETRIEVAL, self._learned(self._ret_key)),
+            message(loc, "retrieval_started", number=spec.number),
+        )
+        phase = ["fetching"]
+
+        async def work() -> tuple[Poem, tuple[Passage, ...]]:
+            poem = await self.retriever.poem(spec.poem_set.id, spec.number)
+            progress.retrieval_signal("poem")
+            phase[0] = "searching"
+            await emitter.emit(PoemFound(poem), message(loc, "poem_found", title=poem.title, category=category_label))
+            query = Query(
+                spec.poem_set.id,
+                spec.number,
+                spec.question,
+                spec.category.category,
+                categories.search_terms(spec.category.common),
+                config.passages_limit,
+            )
+            passages = tuple(await self.retriever.passages(query))
+            progress.retrieval_signal("passages")
+            await emitter.emit(
+                PassagesFound(passages, spec.category.category),
+                message(loc, "passages_found", count=len(passages)),
+            )
+            return poem, passages
+
+        def tick(now: float) -> str:
+            elapsed = now - started
+            if elapsed > usual * 1.5 + 0.3:
+                return message(loc, "retrieval_slow", elapsed=elapsed, usual=usual)
+            if phase[0] == "fetching":
+                return message(loc, "fetching", number=spec.number)
+            return message(loc, "searching", category=category_label)
+
+        poem, passages = await Pacer(emitter).run(work(), config.tick_retrieval_s, tick)
+        duration = time.monotonic() - started
+        self.estimates.observe(self._ret_key, duration, predicted=usual)
+        await emitter.emit(StageCompleted(Stage.RETRIEVAL, duration), message(loc, "retrieval_done", duration=duration))
+        return poem, passages, duration
+
+    async def _generate(
+        self,
+        task_id: str,
+        spec: TaskSpec,
+        emitter: Emitter,
+        poem: Poem,
+        passages: tuple[Passage, ...],
+        deadline: float | None,
+        parts: list[str],
+    ) -> tuple[_Generated, float]:
+        loc, progress, gen = spec.locale, emitter.progress, self.generator
+        started = time.monotonic()
+        progress.enter(Stage.GENERATION, started)
+        plan = progress.plan
+        unit = "chars" if gen.name == "grounded" else "tokens"
+        start_message = (
+            message(loc, "generation_started_grounded")
+            if gen.name == "grounded"
+            else message(loc, "generation_started_llm", model=gen.model)
+        )
+        await emitter.emit(StageStarted(Stage.GENERATION, self._learned(f"{self._gen_key}/duration")), start_message)
+        request = GenerationRequest(
+            request_id=task_id,
+            question=spec.question,
+            locale=loc,
+            poem=poem,
+            passages=passages,
+            category=spec.category.category,
+            max_tokens=spec.max_tokens,
+            temperature=spec.temperature,
+            seed=spec.seed,
+            deadline=deadline,
+        )
+        last_text_at = [started]
+
+        async def work() -> _Generated:
+            offset = 0
+            final: GenerationChunk | None = None
+            stream = coalesce(gen.stream(request), self.config.coalesce_window_s)
+            async with contextlib.aclosing(stream):
+                async for chunk in stream:
+                    if chunk.final:
+                        final = chunk
+                        break
+                    now = time.monotonic()
+                    units = chunk.tokens if unit == "tokens" else len(chunk.text)
+                    progress.generated(units, now)
+                    last_text_at[0] = now
+                    parts.append(chunk.text)
+                    await emitter.emit(
+                        TextDelta(chunk.text, offset, chunk.tokens),
+                        message(loc, "writing", units=int(progress.units), unit=unit),
+                    )
+                    offset += len(chunk.text)
+            if final is None:
+                raise BackendFailed("the generator ended without a final chunk", reason="GENERATION_INCOMPLETE")
+            first = progress.first_unit_at
+            ttft = None if first is None else first - started
+            span = time.monotonic() - first if first is not None else 0.0
+            rate = progress.units / span if span > 0 else 0.0
+            return _Generated("".join(parts), final, ttft, rate)
+
+        def tick(now: float) -> str:
+            elapsed = now - started
+            if progress.first_unit_at is None:
+                if elapsed > plan.ttft_s * 1.5 + 0.5:
+                    return message(loc, "waiting_first_token_slow", elapsed=elapsed, usual=plan.ttft_s)
+                return message(loc, "waiting_first_token", elapsed=elapsed)
+            idle = now - last_text_at[0]
+            if idle >= self.config.tick_generation_s:
+                return message(loc, "writing_stalled", idle=idle)
+            return message(loc, "writing", units=int(progress.units), unit=unit)
+
+        generated = await Pacer(emitter).run(work(), self.config.tick_generation_s, tick)
+        duration = time.monotonic() - started
+        key = self._gen_key
+        self.estimates.observe(f"{key}/duration", duration, predicted=plan.generation_s)
+        if generated.ttft_s is not None:
+            self.estimates.observe(f"{key}/ttft", generated.ttft_s, predicted=plan.ttft_s)
+        self.estimates.observe(f"{key}/tokens", progress.units, predicted=plan.output_units)
+        if generated.tokens_per_second > 0 and progress.units >= 8:
+            self.estimates.observe(f"{key}/rate", generated.tokens_per_second, predicted=plan.units_per_s)
+        await emitter.emit(
+            StageCompleted(Stage.GENERATION, duration), message(loc, "generation_done", duration=duration)
+        )
+        return generated, duration
+
+    # helpers ---------------------------------------------------------------------------------------
+
+    def _result(
+        self,
+        spec: TaskSpec,
+        passages: tuple[Passage, ...],
+        generated: _Generated,
+        retrieval_s: float,
+        generation_s: float,
+    ) -> Result:
+        by_citation = {p.citation: p.id for p in passages}
+        cited: list[str] = []
+        unknown: list[int] = []
+        for match in _CITATION.finditer(generated.text):
+            number = int(match.group(1))
+            pid = by_citation.get(number)
+            if pid is None:
+                if number not in unknown:
+                    unknown.append(number)
+            elif pid not in cited:
+                cited.append(pid)
+        final = generated.final
+        return Result(
+            text=generated.text,
+            cited_passage_ids=tuple(cited),
+            unknown_citations=tuple(unknown),
+            prompt_tokens=final.prompt_tokens,
+            completion_tokens=final.completion_tokens,
+            timings=((Stage.RETRIEVAL, retrieval_s), (Stage.GENERATION, generation_s)),
+            generator=self.generator.name,
+            model=final.model or self.generator.model,
+            prompt_version=final.prompt_version,
+            time_to_first_token_s=generated.ttft_s,
+            tokens_per_second=generated.tokens_per_second,
+            fallback_used=final.fallback_used,
+            category=spec.category.category,
+        )
+
+    def _learned(self, key: str) -> float | None:
+        found = self.estimates.learned(key)
+        return found.mean if found is not None else None
+
+    @staticmethod
+    def _category_label(spec: TaskSpec) -> str:
+        choice = spec.category
+        if spec.locale == "en":
+            name = categories.english_name(choice.common)
+            return name if choice.source is not CategorySource.DEFAULT else "your question in general"
+        if choice.common and choice.common != choice.category:
+            return f"「{choice.common}」（{choice.category}）"
+        return f"「{choice.category}」"
+
+    async def _fail(self, emitter: Emitter, failure: Failure, locale: str) -> None:
+        if not emitter.ended:
+            await emitter.emit(failure, message(locale, "failed", reason=failure.message))
+
+    @staticmethod
+    async def _fail_shielded(emitter: Emitter, failure: Failure, note: str) -> None:
+        """Report a cancellation: the awaited clean-up is shielded and time-boxed."""
+        if emitter.ended:
+            return
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            async with asyncio.timeout(2.0):
+                await asyncio.shield(emitter.emit(failure, note))

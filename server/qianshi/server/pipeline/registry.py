@@ -1,0 +1,197 @@
+"""The task registry: starts tasks, finds them again, applies the disconnect policy, drains.
+
+Every task runs in the registry's task group (its owner for the server's lifetime), so a task outlives
+the call that started it only as long as its disconnect policy allows: when its last reader goes away
+before the end, a task under the cancel policy is cancelled at once, and one under the keep-running
+policy gets a grace window for someone to re-attach. Ended tasks stay in the event log for the
+retention window, where ``Watch`` and ``request_id`` retries find them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from qianshi.server.errors import BackendUnavailable, NotFound, ResourceExhausted
+from qianshi.server.pipeline.eventlog import EventLog, TaskMeta
+from qianshi.server.pipeline.events import Event
+from qianshi.server.pipeline.interpret import DRAINING, Interpreter
+from qianshi.server.pipeline.requests import TaskSpec
+
+
+@dataclass(eq=False, slots=True)
+class _Live:
+    meta: TaskMeta
+    spec: TaskSpec
+    runner: asyncio.Task[None] | None = None
+    readers: int = 0
+    grace: asyncio.TimerHandle | None = None
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def new_task_id() -> str:
+    """An unguessable task id: 't_' and 128 random bits in URL-safe base64 (22 characters)."""
+    return "t_" + secrets.token_urlsafe(16)
+
+
+class Registry:
+    """The tasks of this server. Use as ``async with Registry(...) as registry``."""
+
+    def __init__(
+        self,
+        interpreter: Interpreter,
+        events: EventLog,
+        *,
+        max_active: int = 2000,
+        retention_s: float = 300.0,
+    ) -> None:
+        self.interpreter = interpreter
+        self.events = events
+        self.max_active = max_active
+        self.retention_s = retention_s
+        self._live: dict[str, _Live] = {}
+        self._by_request: dict[tuple[str, str], str] = {}
+        self._group: asyncio.TaskGroup | None = None
+        self.accepting = True
+
+    async def __aenter__(self) -> Registry:
+        self._group = asyncio.TaskGroup()
+        await self._group.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for live in list(self._live.values()):
+            if live.runner is not None:
+                live.runner.cancel()
+        assert self._group is not None
+        await self._group.__aexit__(None, None, None)
+
+    @property
+    def active(self) -> int:
+        return len(self._live)
+
+    # starting and finding tasks -------------------------------------------------------------------
+
+    async def start(self, spec: TaskSpec, owner: str, deadline: float | None) -> str:
+        """Start a task for ``spec`` — or, for a known (owner, request_id), return that task's id."""
+        if spec.request_id:
+            known = self._by_request.get((owner, spec.request_id))
+            if known is not None and await self.events.meta(known) is not None:
+                return known
+        if not self.accepting:
+            raise BackendUnavailable("the server is shutting down", reason="SERVER_DRAINING", retry_after_s=1.0)
+        if len(self._live) >= self.max_active:
+            raise ResourceExhausted(
+                f"the server is running its maximum of {self.max_active} tasks", retry_after_s=1.0
+            )
+        assert self._group is not None, "use the registry as an async context manager"
+        task_id = new_task_id()
+        meta = TaskMeta(task_id, owner, spec.request_id)
+        await self.events.create(meta)
+        live = _Live(meta, spec)
+        self._live[task_id] = live
+        if spec.request_id:
+            key = (owner, spec.request_id)
+            self._by_request[key] = task_id
+        live.runner = self._group.create_task(self._run(live, deadline), name=f"task {task_id}")
+        return task_id
+
+    async def _run(self, live: _Live, deadline: float | None) -> None:
+        task_id = live.meta.task_id
+        try:
+            await self.interpreter.run(task_id, live.spec, self.events, deadline)
+        except asyncio.CancelledError:
+            pass  # reported in the task's log by the interpreter; the group must not fail
+        finally:
+            if live.grace is not None:
+                live.grace.cancel()
+            self._live.pop(task_id, None)
+            live.ended.set()
+            with contextlib.suppress(Exception):
+                await self.events.expire(task_id, self.retention_s)
+            if live.meta.request_id:
+                key = (live.meta.owner, live.meta.request_id)
+                asyncio.get_running_loop().call_later(self.retention_s, self._forget_request, key, task_id)
+
+    def _forget_request(self, key: tuple[str, str], task_id: str) -> None:
+        if self._by_request.get(key) == task_id:
+            del self._by_request[key]
+
+    async def find(self, task_id: str, owner: str) -> TaskMeta:
+        """The task's metadata; NotFound when unknown, expired, or started by another caller."""
+        meta = await self.events.meta(task_id)
+        # A task of another caller is reported as unknown: ids are not an oracle for existence.
+        if meta is None or (meta.owner and meta.owner != owner):
+            raise NotFound(f"task {task_id} is unknown or has expired", reason="TASK_NOT_FOUND")
+        return meta
+
+    # reading ---------------------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, task_id: str, owner: str, after_seq: int = 0) -> AsyncIterator[AsyncIterator[Event]]:
+        """Read a task's events after ``after_seq``; leaving applies the task's disconnect policy."""
+        await self.find(task_id, owner)
+        live = self._live.get(task_id)
+        if live is not None:
+            live.readers += 1
+            if live.grace is not None:
+                live.grace.cancel()
+                live.grace = None
+        follow = self.events.follow(task_id, after_seq)
+        try:
+            yield follow
+        finally:
+            closer = getattr(follow, "aclose", None)
+            if closer is not None:
+                await closer()
+            if live is not None:
+                live.readers -= 1
+                if live.readers == 0 and not live.ended.is_set():
+                    self._orphaned(live)
+
+    def _orphaned(self, live: _Live) -> None:
+        runner = live.runner
+        if runner is None:
+            return
+        if live.spec.keep_running and live.spec.grace_s > 0:
+            live.grace = asyncio.get_running_loop().call_later(live.spec.grace_s, runner.cancel)
+        else:
+            runner.cancel()
+
+    async def cancel(self, task_id: str, owner: str) -> bool:
+        """Cancel a live task; False when it had already ended."""
+        await self.find(task_id, owner)
+        live = self._live.get(task_id)
+        if live is None or live.runner is None or live.ended.is_set():
+            return False
+        live.runner.cancel()
+        return True
+
+    async def wait_ended(self, task_id: str) -> None:
+        """Wait until a live task of this server has ended (returns at once for others)."""
+        live = self._live.get(task_id)
+        if live is not None:
+            await live.ended.wait()
+
+    # shutting down ---------------------------------------------------------------------------------
+
+    async def drain(self, grace_s: float) -> None:
+        """Refuse new tasks, give running ones ``grace_s`` to finish, then end the rest with
+        UNAVAILABLE (SERVER_DRAINING) so their callers resume elsewhere."""
+        self.accepting = False
+        deadline = time.monotonic() + grace_s
+        pending = [live.ended.wait() for live in self._live.values()]
+        if pending:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(max(deadline - time.monotonic(), 0.0)):
+                    await asyncio.gather(*pending)
+        remaining = list(self._live.values())
+        for live in remaining:
+            if live.runner is not None:
+                live.runner.cancel(DRAINING)
+        for live in remaining:
+            await live.ended.wait()

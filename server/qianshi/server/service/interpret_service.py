@@ -1,0 +1,126 @@
+"""The gRPC transport of InterpretService: protobuf in, pipeline calls, protobuf out.
+
+The handler never does the work itself: it validates, starts (or re-attaches to) a task in the
+registry, and drains the task's event log into ``context.write``. A caller that stops reading stalls
+only its own handler (FACTS.md: ``write`` waits for HTTP/2 flow control); the task keeps running and
+its log keeps every event. Errors before the stream starts abort the call with a rich status; a task's
+terminal ``error`` event ends the call with that same status.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+
+import grpc
+
+from qianshi.server.domain import PoemSet
+from qianshi.server.errors import BackendUnavailable
+from qianshi.server.pipeline import events as ev
+from qianshi.server.pipeline.registry import Registry
+from qianshi.server.pipeline.requests import (
+    Limits,
+    validate,
+    validate_after_seq,
+    validate_poem_key,
+    validate_task_id,
+)
+from qianshi.server.pipeline.seams import Retriever
+from qianshi.server.service import convert
+from qianshi.server.service.status import from_error, to_grpc
+from qianshi.v1 import interpret_service_pb2, interpret_service_pb2_grpc
+
+Identify = Callable[[grpc.aio.ServicerContext], str]
+"""Returns the caller's identity (the owner of the tasks it starts); "" when authentication is off."""
+
+
+def anonymous(context: grpc.aio.ServicerContext) -> str:
+    return ""
+
+
+class InterpretService(interpret_service_pb2_grpc.InterpretServiceServicer):
+    def __init__(
+        self,
+        registry: Registry,
+        retriever: Retriever,
+        sets: Mapping[str, PoemSet],
+        limits: Limits,
+        identify: Identify = anonymous,
+    ) -> None:
+        self.registry = registry
+        self.retriever = retriever
+        self.sets = dict(sets)
+        self.limits = limits
+        self.identify = identify
+        self.ready = True
+
+    async def Interpret(
+        self, request: interpret_service_pb2.InterpretRequest, context: grpc.aio.ServicerContext
+    ) -> None:
+        try:
+            self._check_ready()
+            spec = validate(convert.params(request), self.sets, self.limits)
+            owner = self.identify(context)
+            remaining = context.time_remaining()
+            deadline = None if remaining is None else time.monotonic() + remaining
+            task_id = await self.registry.start(spec, owner, deadline)
+        except Exception as exc:
+            await context.abort_with_status(to_grpc(from_error(exc)))
+            return
+        await self._stream(context, task_id, owner, 0)
+
+    async def Watch(self, request: interpret_service_pb2.WatchRequest, context: grpc.aio.ServicerContext) -> None:
+        try:
+            task_id = validate_task_id(request.task_id)
+            after = validate_after_seq(request.after_seq)
+        except Exception as exc:
+            await context.abort_with_status(to_grpc(from_error(exc)))
+            return
+        await self._stream(context, task_id, self.identify(context), after)
+
+    async def Cancel(
+        self, request: interpret_service_pb2.CancelRequest, context: grpc.aio.ServicerContext
+    ) -> interpret_service_pb2.CancelResponse:
+        try:
+            task_id = validate_task_id(request.task_id)
+            cancelled = await self.registry.cancel(task_id, self.identify(context))
+        except Exception as exc:
+            await context.abort_with_status(to_grpc(from_error(exc)))
+            raise  # unreachable: abort raises
+        return interpret_service_pb2.CancelResponse(task_id=task_id, cancelled=cancelled)
+
+    async def ListSets(
+        self, request: interpret_service_pb2.ListSetsRequest, context: grpc.aio.ServicerContext
+    ) -> interpret_service_pb2.ListSetsResponse:
+        return interpret_service_pb2.ListSetsResponse(sets=[convert.poem_set(s) for s in self.sets.values()])
+
+    async def GetPoem(
+        self, request: interpret_service_pb2.GetPoemRequest, context: grpc.aio.ServicerContext
+    ) -> interpret_service_pb2.GetPoemResponse:
+        try:
+            self._check_ready()
+            validate_poem_key(request.set_id, request.number, self.sets)
+            poem = await self.retriever.poem(request.set_id, request.number)
+        except Exception as exc:
+            await context.abort_with_status(to_grpc(from_error(exc)))
+            raise  # unreachable: abort raises
+        return interpret_service_pb2.GetPoemResponse(poem=convert.poem(poem))
+
+    # ------------------------------------------------------------------------------------------------
+
+    def _check_ready(self) -> None:
+        if not self.ready:
+            raise BackendUnavailable("the index is being built; retry shortly", reason="NOT_READY", retry_after_s=2.0)
+
+    async def _stream(self, context: grpc.aio.ServicerContext, task_id: str, owner: str, after: int) -> None:
+        try:
+            await self.registry.find(task_id, owner)
+        except Exception as exc:
+            await context.abort_with_status(to_grpc(from_error(exc)))
+            return
+        async with self.registry.subscribe(task_id, owner, after) as events:
+            async for event in events:
+                await context.write(convert.event(event))
+                payload = event.payload
+                if isinstance(payload, ev.Failure):
+                    await context.abort_with_status(to_grpc(convert.failure_status(payload)))

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Set up everything the tests need and run them: the README's test command.
+#
+#   bash scripts/test.sh [pytest args]
+#
+# Creates .venv (Python >= 3.11), installs the project with its dev extras, installs the system
+# packages the integration tests use when they are missing (Debian's chromium for the browser tests,
+# redis-server for the shared event log; needs root or sudo), the buf linter from npm, then runs
+# pytest. Exits non-zero on any failure, including "no tests ran".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[dev]"
+
+need_apt=()
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"
+  echo "installing system packages: ${need_apt[*]}"
+  $SUDO apt-get update -qq >/dev/null || true
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if [ ! -x .tools/node_modules/.bin/buf ] && command -v npm >/dev/null 2>&1; then
+  mkdir -p .tools
+  (cd .tools && [ -f package.json ] || echo '{"private":true}' > package.json)
+  npm install --prefix .tools --silent --no-audit --no-fund @bufbuild/buf@1.75.0 >/dev/null
+fi
+
+set +e
+.venv/bin/python -m pytest "$@"
+status=$?
+set -e
+if [ "$status" -eq 5 ]; then
+  echo "pytest collected no tests: failing" >&2
+  exit 1
+fi
+exit "$status"

@@ -1,0 +1,86 @@
+"""Coalescing: clause-sized pieces, nothing lost, nothing split, the final chunk last."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from qianshi.server.domain import GenerationChunk
+from qianshi.server.pipeline.coalesce import coalesce
+
+
+async def scripted(
+    pieces: list[str], hold: asyncio.Event | None = None, fail: Exception | None = None
+) -> AsyncIterator[GenerationChunk]:
+    for i, piece in enumerate(pieces):
+        if hold is not None and i == len(pieces) - 1:
+            await hold.wait()
+        yield GenerationChunk(text=piece, tokens=1)
+    if fail is not None:
+        raise fail
+    yield GenerationChunk(final=True, completion_tokens=len(pieces))
+
+
+async def run(stream: AsyncIterator[GenerationChunk]) -> list[GenerationChunk]:
+    async with asyncio.timeout(5), contextlib.aclosing(stream) as s:
+        return [c async for c in s]
+
+
+async def test_tokens_merge_into_clauses_and_nothing_is_lost():
+    tokens = ["此", "籤", "大", "吉", "，", "婚", "姻", "可", "成", "。", "宜", "早"]
+    out = await run(coalesce(scripted(tokens), window_s=10.0))
+    texts = [c.text for c in out if not c.final]
+    assert texts == ["此籤大吉，", "婚姻可成。", "宜早"]
+    assert sum(c.tokens for c in out if not c.final) == len(tokens)
+    assert out[-1].final and [c.final for c in out].count(True) == 1
+
+
+async def test_window_flushes_held_text_while_the_engine_is_silent():
+    hold = asyncio.Event()
+    stream = coalesce(scripted(["等", "待", "中"], hold=hold), window_s=0.01)
+    async with asyncio.timeout(5), contextlib.aclosing(stream):
+        first = await anext(stream)  # arrives although no punctuation came and the engine is held
+        assert first.text == "等待"
+        hold.set()
+        rest = [c async for c in stream]
+    assert [c.text for c in rest] == ["中", ""]
+
+
+async def test_half_a_character_is_never_sent_alone():
+    stream = coalesce(scripted(["好", "\ud83d", "\ude00", "。"]), window_s=0.0)
+    out = await run(stream)
+    assert all(not (c.text and "\ud800" <= c.text[-1] <= "\udbff") for c in out)
+    assert "".join(c.text for c in out) == "好\ud83d\ude00。"
+
+
+async def test_upstream_error_comes_after_the_text_held_so_far():
+    out: list[str] = []
+    stream = coalesce(scripted(["部", "分"], fail=RuntimeError("boom")), window_s=10.0)
+    try:
+        async with asyncio.timeout(5), contextlib.aclosing(stream):
+            async for chunk in stream:
+                out.append(chunk.text)
+    except RuntimeError as exc:
+        assert str(exc) == "boom"
+    else:
+        raise AssertionError("the error was swallowed")
+    assert "".join(out) == "部分"
+
+
+async def test_closing_early_closes_the_upstream():
+    closed = asyncio.Event()
+
+    async def endless() -> AsyncIterator[GenerationChunk]:
+        try:
+            while True:
+                yield GenerationChunk(text="字。", tokens=1)
+                await asyncio.sleep(0)
+        finally:
+            closed.set()
+
+    stream = coalesce(endless(), window_s=0.01)
+    async with asyncio.timeout(5), contextlib.aclosing(stream):
+        await anext(stream)
+    async with asyncio.timeout(5):
+        await closed.wait()

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from qianshi.server.errors import BackendUnavailable, NotFound, ResourceExhausted
@@ -21,6 +22,8 @@ from qianshi.server.pipeline.eventlog import EventLog, TaskMeta
 from qianshi.server.pipeline.events import Event
 from qianshi.server.pipeline.interpret import DRAINING, Interpreter
 from qianshi.server.pipeline.requests import TaskSpec
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(eq=False, slots=True)
@@ -48,11 +51,14 @@ class Registry:
         *,
         max_active: int = 2000,
         retention_s: float = 300.0,
+        remote_cancel: Callable[[str], Awaitable[bool]] | None = None,
     ) -> None:
         self.interpreter = interpreter
         self.events = events
         self.max_active = max_active
         self.retention_s = retention_s
+        self.remote_cancel = remote_cancel
+        """Asks the other replicas to cancel a task this one does not run (a shared event log's hook)."""
         self._live: dict[str, _Live] = {}
         self._by_request: dict[tuple[str, str], str] = {}
         self._group: asyncio.TaskGroup | None = None
@@ -106,6 +112,8 @@ class Registry:
             await self.interpreter.run(task_id, live.spec, self.events, deadline)
         except asyncio.CancelledError:
             pass  # reported in the task's log by the interpreter; the group must not fail
+        except Exception:  # the log itself failed (a shared log unreachable): it cannot be reported there
+            log.exception("task ended without its terminal event", extra={"task_id": task_id})
         finally:
             if live.grace is not None:
                 live.grace.cancel()
@@ -165,6 +173,12 @@ class Registry:
     async def cancel(self, task_id: str, owner: str) -> bool:
         """Cancel a live task; False when it had already ended."""
         await self.find(task_id, owner)
+        if task_id not in self._live and self.remote_cancel is not None:
+            return await self.remote_cancel(task_id)
+        return self.cancel_local(task_id)
+
+    def cancel_local(self, task_id: str) -> bool:
+        """Cancel a task if this replica runs it (no owner check: the caller made it)."""
         live = self._live.get(task_id)
         if live is None or live.runner is None or live.ended.is_set():
             return False

@@ -145,3 +145,5 @@ class GenerationChunk:
     model: str = ""
     prompt_version: str = ""
     fallback_used: bool = False
+    notice: str = ""
+    """A note for the stream instead of text (``fallback:<reason>``: the fallback generator takes over)."""

@@ -96,6 +96,11 @@ async def coalesce(
                     yield take()
                 yield chunk
                 return
+            if chunk.notice:  # a note for the stream: after the text before it, never merged
+                if held:
+                    yield take()
+                yield chunk
+                continue
             if not chunk.text:
                 held_tokens += chunk.tokens
                 continue

@@ -293,6 +293,10 @@ class Interpreter:
                     if chunk.final:
                         final = chunk
                         break
+                    if chunk.notice:  # "fallback:<reason>": another generator takes over
+                        reason = chunk.notice.partition(":")[2] or chunk.notice
+                        await emitter.tick(message(loc, "fallback", reason=reason))
+                        continue
                     now = time.monotonic()
                     units = chunk.tokens if unit == "tokens" else len(chunk.text)
                     progress.generated(units, now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -94,6 +95,7 @@ async def test_cancel_reaches_the_work_and_ends_with_cancelled(estimates):
             assert await registry.cancel(task_id, "") is True
             await retriever.cancelled.wait()
         events = await collect(registry, task_id)
+        await registry.wait_ended(task_id)
         assert await registry.cancel(task_id, "") is False
     check_invariants(events)
     failure = events[-1].payload
@@ -190,12 +192,8 @@ async def test_backend_failure_ends_with_its_status_and_partial_text(estimates):
 async def test_deadline_ends_with_deadline_exceeded(estimates):
     interpreter = Interpreter(FakeRetriever(asyncio.Event()), FakeGenerator(), estimates, FAST)
     async with Registry(interpreter, MemoryEventLog()) as registry:
-        loop = asyncio.get_running_loop()
-        import time
-
         task_id = await registry.start(spec(), "", time.monotonic() + 0.05)
         events = await collect(registry, task_id)
-        del loop
     failure = events[-1].payload
     assert isinstance(failure, ev.Failure) and failure.code is ErrorCode.DEADLINE_EXCEEDED
 

@@ -21,7 +21,50 @@ def retriever(args: argparse.Namespace, state_dir: Path) -> Retriever:
 
 
 def generator(args: argparse.Namespace) -> Generator:
-    """The generator named by ``--llm``."""
+    """The generator named by ``--llm``, behind the grounded fallback when ``--llm-fallback grounded``."""
     from qianshi.server.backends.grounded import GroundedGenerator
 
-    return GroundedGenerator(pace_s=args.grounded_pace)
+    grounded = GroundedGenerator(pace_s=args.grounded_pace)
+    if args.llm == "grounded":
+        return grounded
+    llm = _llm(args)
+    if args.llm_fallback == "grounded":
+        from qianshi.server.backends.fallback import FallbackGenerator
+
+        return FallbackGenerator(llm, grounded)
+    return llm
+
+
+def _llm(args: argparse.Namespace) -> Generator:
+    if args.llm == "vllm":
+        from qianshi.server.backends.vllm_generator import VLLMGenerator
+
+        if not args.model:
+            raise SystemExit("--llm vllm needs --model PATH")
+        return VLLMGenerator(
+            args.model,
+            dtype=args.dtype,
+            max_model_len=args.max_model_len,
+            gpu_memory_utilization=args.gpu_memory_utilization,
+            tensor_parallel_size=args.tensor_parallel_size,
+            stall_timeout_s=args.llm_stall_timeout,
+        )
+    from qianshi.server.backends.openai_generator import OpenAIGenerator, discover_model
+    from qianshi.server.errors import BackendUnavailable
+
+    model, context = args.llm_model, args.llm_context_tokens
+    if not model:
+        try:
+            model, served_context = discover_model(args.llm_url, args.llm_api_key, args.llm_connect_timeout)
+        except BackendUnavailable as exc:
+            raise SystemExit(f"--llm openai: {exc.message}") from None
+        context = served_context or context
+    return OpenAIGenerator(
+        args.llm_url,
+        model,
+        args.llm_api_key,
+        timeout_s=args.llm_timeout,
+        connect_timeout_s=args.llm_connect_timeout,
+        stall_timeout_s=args.llm_stall_timeout,
+        max_context_tokens=context,
+    )

@@ -89,7 +89,7 @@ OPTIONS: list[Option] = [
     Option("--max-grace", "longest grace window a request may ask for, in seconds", 300.0, float),
     Option("--shutdown-grace", "seconds running tasks get to finish on SIGTERM/SIGINT", 10.0, float),
     Option("--log-level", "logging level", "INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR")),
-    Option("--log-format", "log lines as text or json (one object per line)", "text", choices=("text", "json")),
+    Option("--log-format", "log lines as text or json (one per line)", "text", choices=("text", "json")),
     Option(
         "--event-log",
         "where task events are kept for Watch: memory (this replica) or redis://HOST:PORT/DB (shared)",

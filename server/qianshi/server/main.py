@@ -44,6 +44,9 @@ class Running:
     port: int
     servicer: InterpretService
     registry: Registry
+    stop: asyncio.Event
+    """Set it to shut the server down gracefully (what SIGTERM does)."""
+    health: HealthServicer
 
 
 async def serve(
@@ -92,7 +95,7 @@ async def serve(
                 await health.set(name, health_pb2.HealthCheckResponse.SERVING)
             print(f"qianshi-server serving on port {port}", file=sys.stderr, flush=True)
             if on_ready is not None:
-                on_ready(Running(port, servicer, registry))
+                on_ready(Running(port, servicer, registry, stop, health))
             async with asyncio.TaskGroup() as group:
                 saver = group.create_task(_save_periodically(estimates))
                 await stop.wait()

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
+from qianshi.server.domain import GenerationRequest
+from qianshi.server.pipeline.eventlog import EventLog, MemoryEventLog
+from qianshi.server.pipeline.registry import Registry
 from qianshi.server.pipeline.seams import Generator, Retriever
 
 
@@ -17,7 +23,7 @@ def retriever(args: argparse.Namespace, state_dir: Path) -> Retriever:
     from qianshi.server.backends.retrieval_worker import WorkerRetriever
 
     path = Path(args.qdrant_path).expanduser() if args.qdrant_path else state_dir / "qdrant"
-    return WorkerRetriever(path, workers=args.retrieval_workers)
+    return WorkerRetriever(path, workers=args.retrieval_workers, cache_dir=state_dir / "cache")
 
 
 def generator(args: argparse.Namespace) -> Generator:
@@ -67,4 +73,71 @@ def _llm(args: argparse.Namespace) -> Generator:
         connect_timeout_s=args.llm_connect_timeout,
         stall_timeout_s=args.llm_stall_timeout,
         max_context_tokens=context,
+        headers=trace_headers(args),
     )
+
+
+def event_log(args: argparse.Namespace) -> EventLog:
+    """The event log named by ``--event-log``: ``memory`` (this replica) or ``redis://…`` (shared)."""
+    choice = args.event_log.strip()
+    if choice in ("", "memory"):
+        return MemoryEventLog()
+    if choice.startswith(("redis://", "rediss://", "unix://")):
+        from qianshi.server.pipeline.eventlog_redis import RedisEventLog
+
+        return RedisEventLog(choice)
+    raise SystemExit(f"--event-log must be memory or redis://HOST:PORT/DB, got {choice!r}")
+
+
+def trace_headers(args: argparse.Namespace) -> Callable[[GenerationRequest], Mapping[str, str]] | None:
+    """With ``--otel``: the hook that gives the LLM request the current span's W3C trace context."""
+    if not args.otel:
+        return None
+    from qianshi.server.tracing import current_traceparent
+
+    return lambda _request: current_traceparent()
+
+
+class Operations:
+    """What runs beside the pipeline: the (shared) event log, metrics, tracing, log context.
+
+    ``events`` is the log the registry uses (observed by metrics, tracing and the log context);
+    ``interceptors`` go to the gRPC server; ``run`` runs the exporter, the loop-lag monitor and the
+    cross-replica cancel listener until cancelled; ``aclose`` releases them all.
+    """
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        from qianshi.server import logs, metrics, tracing
+
+        self.args = args
+        self.log = event_log(args)
+        self.metrics = metrics.ServerMetrics() if args.metrics_listen else None
+        self.tracer = tracing.setup(args.otel_endpoint) if args.otel else None
+        observers: list[metrics.Observer] = [logs.LogContext()]
+        observers += [o for o in (self.metrics, self.tracer) if o is not None]
+        self.events: EventLog = metrics.MeteredEventLog(self.log, *observers)
+        before = tracing.capture_incoming if self.tracer is not None else None
+        self.interceptors = [metrics.RpcInterceptor(self.metrics, before)] if self.metrics or before else []
+        self.remote_cancel: Callable[[str], Awaitable[bool]] | None = getattr(self.log, "request_cancel", None)
+        self._exporter: metrics.Exporter | None = None
+
+    async def run(self, registry: Registry, streams: Callable[[], float]) -> None:
+        """Serve metrics and listen for cancel requests of other replicas, until cancelled."""
+        from qianshi.server import metrics
+
+        async with asyncio.TaskGroup() as group:
+            if self.metrics is not None:
+                self.metrics.track(lambda: registry.active, streams)
+                self._exporter = await metrics.start_exporter(self.args.metrics_listen, self.metrics.registry)
+                logging.getLogger(__name__).info("metrics on port %d", self._exporter.port)
+                group.create_task(metrics.watch_loop_lag(self.metrics))
+            listen = getattr(self.log, "listen_cancels", None)
+            if listen is not None:
+                group.create_task(listen(registry.cancel_local))
+
+    async def aclose(self) -> None:
+        if self._exporter is not None:
+            await self._exporter.aclose()
+        if self.tracer is not None:
+            await asyncio.to_thread(self.tracer.shutdown)
+        await self.events.aclose()

@@ -53,6 +53,8 @@ class InterpretService(interpret_service_pb2_grpc.InterpretServiceServicer):
         self.limits = limits
         self.identify = identify
         self.ready = True
+        self.streams = 0
+        """Interpret and Watch streams open now (read by the metrics' gauge)."""
 
     async def Interpret(
         self, request: interpret_service_pb2.InterpretRequest, context: grpc.aio.ServicerContext
@@ -118,9 +120,13 @@ class InterpretService(interpret_service_pb2_grpc.InterpretServiceServicer):
         except Exception as exc:
             await context.abort_with_status(to_grpc(from_error(exc)))
             return
-        async with self.registry.subscribe(task_id, owner, after) as events:
-            async for event in events:
-                await context.write(convert.event(event))
-                payload = event.payload
-                if isinstance(payload, ev.Failure):
-                    await context.abort_with_status(to_grpc(convert.failure_status(payload)))
+        self.streams += 1
+        try:
+            async with self.registry.subscribe(task_id, owner, after) as events:
+                async for event in events:
+                    await context.write(convert.event(event))
+                    payload = event.payload
+                    if isinstance(payload, ev.Failure):
+                        await context.abort_with_status(to_grpc(convert.failure_status(payload)))
+        finally:
+            self.streams -= 1

@@ -23,8 +23,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
-from qianshi.server import config, wiring
-from qianshi.server.pipeline.eventlog import MemoryEventLog
+from qianshi.server import config, logs, wiring
 from qianshi.server.pipeline.estimates import Estimates
 from qianshi.server.pipeline.interpret import Interpreter, PipelineConfig
 from qianshi.server.pipeline.registry import Registry
@@ -62,6 +61,7 @@ async def serve(
     estimates = Estimates(state_dir / "estimates.json")
     retriever = wiring.retriever(args, state_dir)
     generator = wiring.generator(args)
+    ops = wiring.Operations(args)
     interpreter = Interpreter(
         retriever,
         generator,
@@ -72,11 +72,15 @@ async def serve(
     health = HealthServicer()
     try:
         async with Registry(
-            interpreter, MemoryEventLog(), max_active=args.max_active_tasks, retention_s=args.retention
+            interpreter,
+            ops.events,
+            max_active=args.max_active_tasks,
+            retention_s=args.retention,
+            remote_cancel=ops.remote_cancel,
         ) as registry:
             servicer = InterpretService(registry, retriever, {}, limits)
             servicer.ready = False
-            server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+            server = grpc.aio.server(options=[("grpc.so_reuseport", 0)], interceptors=ops.interceptors)
             interpret_service_pb2_grpc.add_InterpretServiceServicer_to_server(servicer, server)
             health_pb2_grpc.add_HealthServicer_to_server(health, server)
             reflection.enable_server_reflection(
@@ -98,13 +102,16 @@ async def serve(
                 on_ready(Running(port, servicer, registry, stop, health))
             async with asyncio.TaskGroup() as group:
                 saver = group.create_task(_save_periodically(estimates))
+                operations = group.create_task(ops.run(registry, lambda: servicer.streams))
                 await stop.wait()
                 log.info("shutting down: draining for up to %.1f s", args.shutdown_grace)
                 await health.enter_graceful_shutdown()
                 await registry.drain(args.shutdown_grace)
                 await server.stop(1.0)
                 saver.cancel()
+                operations.cancel()
     finally:
+        await ops.aclose()
         await asyncio.to_thread(estimates.save)
         await generator.aclose()
         await retriever.aclose()
@@ -145,9 +152,7 @@ def _progress_bar(label: str) -> Callable[[int, int], None]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = config.parse(argv)
-    logging.basicConfig(
-        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    logs.configure(args.log_level, args.log_format, sys.stderr)
     try:
         asyncio.run(serve(args))
     except KeyboardInterrupt:

@@ -118,7 +118,8 @@ class Operations:
         self.events: EventLog = metrics.MeteredEventLog(self.log, *observers)
         before = tracing.capture_incoming if self.tracer is not None else None
         self.interceptors = [metrics.RpcInterceptor(self.metrics, before)] if self.metrics or before else []
-        self.remote_cancel: Callable[[str], Awaitable[bool]] | None = getattr(self.log, "request_cancel", None)
+        self.remote_cancel: Callable[[str], Awaitable[bool]] | None
+        self.remote_cancel = getattr(self.log, "request_cancel", None)
         self._exporter: metrics.Exporter | None = None
 
     async def run(self, registry: Registry, streams: Callable[[], float]) -> None:

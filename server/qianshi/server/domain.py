@@ -126,6 +126,8 @@ class GenerationRequest:
     category: str
     max_tokens: int
     temperature: float | None = None
+    common_category: str = ""
+    """The common category (婚姻, 疾病 …) the set's own ``category`` was chosen for; "" when general."""
     seed: int | None = None
     deadline: float | None = None
     """Absolute ``time.monotonic()`` by which generation must end, or None."""

@@ -185,7 +185,11 @@ def find_answer(
 
 
 def choose_topic(request: GenerationRequest, judgments: dict[str, str]) -> Topic:
-    """The topic to speak to: the category's own, else the question's, else the general one."""
+    """The topic to speak to: the pipeline's common category, the set's own category's, else the
+    question's, else the general one."""
+    by_common = topic_of_category(request.common_category) if request.common_category else None
+    if by_common is not None and by_common.key != "general":
+        return by_common
     by_category = topic_of_category(request.category)
     if by_category is not None and by_category.key != "general":
         return by_category

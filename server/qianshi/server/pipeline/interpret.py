@@ -277,6 +277,7 @@ class Interpreter:
             poem=poem,
             passages=passages,
             category=spec.category.category,
+            common_category=spec.category.common,
             max_tokens=spec.max_tokens,
             temperature=spec.temperature,
             seed=spec.seed,

@@ -26,6 +26,7 @@ from qianshi.server.domain import (
 )
 from qianshi.server.errors import BackendFailed, ErrorCode, QianshiError
 from qianshi.server.pipeline import categories
+from qianshi.server.pipeline.admission import GenerationSlots, wait_for_slot
 from qianshi.server.pipeline.coalesce import coalesce
 from qianshi.server.pipeline.eventlog import EventLog, LogFull
 from qianshi.server.pipeline.events import (
@@ -76,14 +77,27 @@ class Interpreter:
         generator: Generator,
         estimates: Estimates,
         config: PipelineConfig | None = None,
+        slots: GenerationSlots | None = None,
     ) -> None:
         self.retriever = retriever
         self.generator = generator
         self.estimates = estimates
         self.config = config or PipelineConfig()
+        self.slots = slots
+        """The generator's slot pool (admission.py); None: generations are not limited."""
         model = generator.model or "-"
         self._gen_key = f"generation/{generator.name}/{model}"
         self._ret_key = f"retrieval/{retriever.name}"
+
+    def admit(self, task_id: str) -> None:
+        """Reserve a generation place for a new task (ResourceExhausted when the queue is full)."""
+        if self.slots is not None:
+            self.slots.reserve(task_id)
+
+    def release(self, task_id: str) -> None:
+        """Give back the task's generation slot, queue place or reservation (idempotent)."""
+        if self.slots is not None:
+            self.slots.release(task_id)
 
     def plan(self, spec: TaskSpec) -> Plan:
         est, key = self.estimates, self._gen_key
@@ -128,9 +142,13 @@ class Interpreter:
                 timeout = asyncio.timeout(max(deadline - time.monotonic(), 0.0))
             async with timeout:
                 poem, passages, retrieval_s = await self._retrieve(spec, emitter, category_label)
-                generated, generation_s = await self._generate(
-                    task_id, spec, emitter, poem, passages, deadline, text_so_far
-                )
+                try:
+                    await wait_for_slot(self.slots, task_id, emitter, loc, self.config.tick_generation_s)
+                    generated, generation_s = await self._generate(
+                        task_id, spec, emitter, poem, passages, deadline, text_so_far
+                    )
+                finally:
+                    self.release(task_id)
             await emitter.emit(
                 self._result(spec, passages, generated, retrieval_s, generation_s), message(loc, "done")
             )

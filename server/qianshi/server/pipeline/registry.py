@@ -33,6 +33,8 @@ class _Live:
     runner: asyncio.Task[None] | None = None
     readers: int = 0
     grace: asyncio.TimerHandle | None = None
+    detached_grace_s: float | None = None
+    """Set by ``keep_alive``: when its readers are gone, the task gets this grace whatever its policy."""
     ended: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -96,14 +98,20 @@ class Registry:
             )
         assert self._group is not None, "use the registry as an async context manager"
         task_id = new_task_id()
+        self.interpreter.admit(task_id)  # a full generation queue refuses the call here, before any work
         meta = TaskMeta(task_id, owner, spec.request_id)
-        await self.events.create(meta)
+        try:
+            await self.events.create(meta)
+        except BaseException:
+            self.interpreter.release(task_id)
+            raise
         live = _Live(meta, spec)
         self._live[task_id] = live
         if spec.request_id:
             key = (owner, spec.request_id)
             self._by_request[key] = task_id
         live.runner = self._group.create_task(self._run(live, deadline), name=f"task {task_id}")
+        live.runner.add_done_callback(lambda _: self.interpreter.release(task_id))  # also if never started
         return task_id
 
     async def _run(self, live: _Live, deadline: float | None) -> None:
@@ -165,10 +173,20 @@ class Registry:
         runner = live.runner
         if runner is None:
             return
-        if live.spec.keep_running and live.spec.grace_s > 0:
-            live.grace = asyncio.get_running_loop().call_later(live.spec.grace_s, runner.cancel)
+        grace = live.spec.grace_s if live.spec.keep_running else 0.0
+        if live.detached_grace_s is not None:
+            grace = max(grace, live.detached_grace_s)
+        if grace > 0:
+            live.grace = asyncio.get_running_loop().call_later(grace, runner.cancel)
         else:
             runner.cancel()
+
+    def keep_alive(self, task_id: str, grace_s: float) -> None:
+        """Let a live task outlive its readers for ``grace_s`` whatever its disconnect policy (the
+        transport detaches a reader that was too slow; the task stays watchable meanwhile)."""
+        live = self._live.get(task_id)
+        if live is not None:
+            live.detached_grace_s = grace_s
 
     async def cancel(self, task_id: str, owner: str) -> bool:
         """Cancel a live task; False when it had already ended."""

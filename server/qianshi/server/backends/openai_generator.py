@@ -2,7 +2,11 @@
 
 It speaks to ``vllm serve`` (or any server with OpenAI's chat completions API) through the official
 ``openai`` async client — never hand-parsed SSE — with ``stream_options.include_usage`` so the last
-chunk carries the token usage.
+chunk carries the token usage. It uses the client's documented low-level ``post`` with
+``cast_to=object``: the same HTTP, SSE decoding, error-chunk detection and status errors as
+``chat.completions.create``, but each chunk stays the decoded JSON dict instead of becoming a pydantic
+model. Building that model cost ~95 of the ~120 µs the client spent per chunk (measured here), and
+a relay of 100 streams at 50 tokens/s receives 5,000 chunks a second on one event loop.
 
 Timing is ours, not the HTTP library's: every wait for the next chunk (the first one included — vLLM
 sends nothing while the request queues and the prompt is read) is bounded by the stall limit and by
@@ -37,10 +41,9 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import cast
+from typing import Any
 
 import openai
-from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
 from qianshi.server.backends.prompt import PROMPT_VERSION, build_messages, estimate_tokens
 from qianshi.server.domain import GenerationChunk, GenerationRequest
 from qianshi.server.errors import BackendFailed, BackendTimeout, BackendUnavailable, QianshiError
@@ -118,28 +121,29 @@ class OpenAIGenerator:
         finish = ""
         model = self.model
         prompt_tokens = completion_tokens = counted = 0
-        stream: openai.AsyncStream[ChatCompletionChunk] | None = None
+        stream: openai.AsyncStream[object] | None = None
         try:
             stream = await self._open(request, messages, end, deadline_reason)
             while True:
                 chunk = await self._next(stream, end, deadline_reason, finished=bool(finish))
                 if chunk is None:
                     break
-                model = chunk.model or model
-                if chunk.usage is not None:
-                    prompt_tokens = chunk.usage.prompt_tokens
-                    completion_tokens = chunk.usage.completion_tokens
-                for choice in chunk.choices[:1]:
-                    content = choice.delta.content if choice.delta is not None else None
-                    if content:
-                        # One chunk is one engine step (one token unless vLLM's stream_interval is
-                        # raised); a server that reports usage per chunk says exactly.
-                        tokens = completion_tokens - counted if chunk.usage is not None else 1
-                        counted += max(tokens, 0)
-                        parts.append(content)
-                        yield GenerationChunk(text=content, tokens=max(tokens, 0))
-                    if choice.finish_reason:
-                        finish = choice.finish_reason
+                model = chunk.get("model") or model
+                usage = chunk.get("usage")
+                if isinstance(usage, dict):
+                    prompt_tokens = int(usage.get("prompt_tokens") or 0)
+                    completion_tokens = int(usage.get("completion_tokens") or 0)
+                choices: list[Any] = chunk.get("choices") or [{}]
+                choice: dict[str, Any] = choices[0] if isinstance(choices[0], dict) else {}
+                content = (choice.get("delta") or {}).get("content")
+                if content:
+                    # One chunk is one engine step (one token unless vLLM's stream_interval is
+                    # raised); a server that reports usage on every chunk says exactly.
+                    tokens = max(completion_tokens - counted, 0) if isinstance(usage, dict) else 1
+                    counted += tokens
+                    parts.append(content)
+                    yield GenerationChunk(text=content, tokens=tokens)
+                finish = choice.get("finish_reason") or finish
         except _Stalled as stalled:
             if not finish:
                 raise self._timeout(stalled, "".join(parts)) from None
@@ -172,21 +176,34 @@ class OpenAIGenerator:
 
     async def _open(
         self, request: GenerationRequest, messages: list[dict[str, str]], end: float, deadline_reason: str
-    ) -> openai.AsyncStream[ChatCompletionChunk]:
+    ) -> openai.AsyncStream[object]:
         """Send the request and wait for the response to start; retry a failed connection."""
-        headers = dict(self._headers(request)) if self._headers is not None else None
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "max_tokens": request.max_tokens,
+        }
+        if request.temperature is not None:
+            body["temperature"] = request.temperature
+        if request.seed is not None:
+            body["seed"] = request.seed
+        options: openai.RequestOptions = {}
+        if self._headers is not None:
+            options["headers"] = dict(self._headers(request))
         for attempt in range(CONNECT_RETRIES + 1):
             try:
                 async with asyncio.timeout(self._wait_limit(end, deadline_reason)):
-                    return await self._client.chat.completions.create(
-                        model=self.model,
-                        messages=cast("list[ChatCompletionMessageParam]", messages),
+                    # The client's documented low-level call: its HTTP, SSE decoding, error chunks
+                    # and status errors, with chunks left as dicts (see the module docstring).
+                    return await self._client.post(
+                        "/chat/completions",
+                        cast_to=object,
+                        body=body,
+                        options=options,
                         stream=True,
-                        stream_options={"include_usage": True},
-                        max_tokens=request.max_tokens,
-                        temperature=openai.omit if request.temperature is None else request.temperature,
-                        seed=openai.omit if request.seed is None else request.seed,
-                        extra_headers=headers,
+                        stream_cls=openai.AsyncStream[object],
                     )
             except TimeoutError:
                 raise self._limit_hit(end, deadline_reason) from None
@@ -204,23 +221,24 @@ class OpenAIGenerator:
 
     async def _next(
         self,
-        stream: openai.AsyncStream[ChatCompletionChunk],
+        stream: openai.AsyncStream[object],
         end: float,
         deadline_reason: str,
         *,
         finished: bool,
-    ) -> ChatCompletionChunk | None:
+    ) -> dict[str, Any] | None:
         """The next chunk, None at the end of the stream; ``_Stalled`` past the stall limit or deadline."""
         limit = self._wait_limit(end, deadline_reason)
         if finished:  # only the usage chunk and [DONE] are left: do not hold a finished text hostage
             limit = min(limit, CLOSE_TIMEOUT_S)
         try:
             async with asyncio.timeout(limit):
-                return await anext(stream)
+                chunk = await anext(stream)
         except StopAsyncIteration:
             return None
         except TimeoutError:
             raise self._limit_hit(end, deadline_reason) from None
+        return chunk if isinstance(chunk, dict) else {}
 
     def _wait_limit(self, end: float, deadline_reason: str) -> float:
         left = end - time.monotonic()
@@ -309,7 +327,7 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
-async def _close(stream: openai.AsyncStream[ChatCompletionChunk]) -> None:
+async def _close(stream: openai.AsyncStream[object]) -> None:
     """Close the HTTP response so the server sees the client leave (and vLLM aborts the request).
 
     Shielded, so a second cancel cannot leave the connection open, and time-boxed, so a wedged

@@ -24,10 +24,13 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
 from qianshi.server import config, logs, wiring
+from qianshi.server.errors import QianshiError
+from qianshi.server.pipeline.admission import GenerationSlots
 from qianshi.server.pipeline.estimates import Estimates
 from qianshi.server.pipeline.interpret import Interpreter, PipelineConfig
 from qianshi.server.pipeline.registry import Registry
 from qianshi.server.pipeline.requests import Limits
+from qianshi.server.service import auth, security
 from qianshi.server.service.interpret_service import InterpretService
 from qianshi.v1 import interpret_service_pb2, interpret_service_pb2_grpc
 
@@ -67,7 +70,12 @@ async def serve(
         generator,
         estimates,
         PipelineConfig(tick_retrieval_s=args.tick_retrieval, tick_generation_s=args.tick_generation),
+        slots=_generation_slots(args),
     )
+    try:
+        tokens = auth.TokenSet.load(args.auth_tokens_file, args.auth_tokens)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
     limits = Limits(default_max_tokens=args.max_tokens, default_grace_s=args.default_grace, max_grace_s=args.max_grace)
     health = HealthServicer()
     try:
@@ -78,16 +86,24 @@ async def serve(
             retention_s=args.retention,
             remote_cancel=ops.remote_cancel,
         ) as registry:
-            servicer = InterpretService(registry, retriever, {}, limits)
+            servicer = InterpretService(
+                registry, retriever, {}, limits, tokens.identify, max_write_stall_s=args.max_write_stall
+            )
             servicer.ready = False
-            server = grpc.aio.server(options=[("grpc.so_reuseport", 0)], interceptors=ops.interceptors)
+            guards = auth.interceptors(
+                tokens, open_health=args.auth_open_health, open_reflection=args.auth_open_reflection
+            )
+            server = grpc.aio.server(
+                options=[("grpc.so_reuseport", 0), *security.server_options(args)],
+                interceptors=[*ops.interceptors, *guards, security.RequestGuard()],
+            )
             interpret_service_pb2_grpc.add_InterpretServiceServicer_to_server(servicer, server)
             health_pb2_grpc.add_HealthServicer_to_server(health, server)
             reflection.enable_server_reflection(
                 (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
                 server,
             )
-            port = server.add_insecure_port(args.listen)
+            port = security.add_port(server, args)
             for name in ("", SERVICE_NAME):
                 await health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
             await server.start()
@@ -115,6 +131,13 @@ async def serve(
         await asyncio.to_thread(estimates.save)
         await generator.aclose()
         await retriever.aclose()
+
+
+def _generation_slots(args: argparse.Namespace) -> GenerationSlots | None:
+    """The LLM's slot pool (admission.py); the grounded generator is not an engine and is not limited."""
+    if args.llm == "grounded" or args.max_generations <= 0:
+        return None
+    return GenerationSlots(args.max_generations, args.max_queued_generations)
 
 
 async def _save_periodically(estimates: Estimates) -> None:
@@ -157,6 +180,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         asyncio.run(serve(args))
     except KeyboardInterrupt:
         pass
+    except QianshiError as exc:  # a backend that cannot start (Qdrant unreachable …): say so, exit
+        log.error("cannot start: %s (%s)", exc.message, exc.reason)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

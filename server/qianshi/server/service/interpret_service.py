@@ -9,13 +9,14 @@ terminal ``error`` event ends the call with that same status.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Mapping
 
 import grpc
 
 from qianshi.server.domain import PoemSet
-from qianshi.server.errors import BackendUnavailable
+from qianshi.server.errors import BackendUnavailable, ResourceExhausted
 from qianshi.server.pipeline import events as ev
 from qianshi.server.pipeline.registry import Registry
 from qianshi.server.pipeline.requests import (
@@ -46,12 +47,16 @@ class InterpretService(interpret_service_pb2_grpc.InterpretServiceServicer):
         sets: Mapping[str, PoemSet],
         limits: Limits,
         identify: Identify = anonymous,
+        max_write_stall_s: float = 30.0,
     ) -> None:
         self.registry = registry
         self.retriever = retriever
         self.sets = dict(sets)
         self.limits = limits
         self.identify = identify
+        self.max_write_stall_s = max_write_stall_s
+        """Longest one write may wait for a client that does not read; then the call ends (the task
+        lives on, watchable)."""
         self.ready = True
         self.streams = 0
         """Interpret and Watch streams open now (read by the metrics' gauge)."""
@@ -121,12 +126,35 @@ class InterpretService(interpret_service_pb2_grpc.InterpretServiceServicer):
             await context.abort_with_status(to_grpc(from_error(exc)))
             return
         self.streams += 1
+        delivered = after
         try:
             async with self.registry.subscribe(task_id, owner, after) as events:
                 async for event in events:
-                    await context.write(convert.event(event))
+                    if not await self._write(context, convert.event(event)):
+                        # Detach, not cancel: the task stays watchable from the last delivered seq.
+                        self.registry.keep_alive(task_id, self.limits.default_grace_s)
+                        await context.abort_with_status(to_grpc(from_error(_too_slow(task_id, delivered))))
+                    delivered = event.seq
                     payload = event.payload
                     if isinstance(payload, ev.Failure):
                         await context.abort_with_status(to_grpc(convert.failure_status(payload)))
         finally:
             self.streams -= 1
+
+    async def _write(self, context: grpc.aio.ServicerContext, message: object) -> bool:
+        """Write one event; False when the client left it unread for ``max_write_stall_s``."""
+        try:
+            async with asyncio.timeout(self.max_write_stall_s):
+                await context.write(message)
+        except TimeoutError:
+            return False
+        return True
+
+
+def _too_slow(task_id: str, delivered: int) -> ResourceExhausted:
+    return ResourceExhausted(
+        f"the client read too slowly: events up to seq {delivered} were delivered (seq {delivered + 1} may"
+        f" have been); the task goes on: Watch task {task_id} after the last seq received to resume",
+        reason="CLIENT_TOO_SLOW",
+        retry_after_s=1.0,
+    )

@@ -108,7 +108,11 @@ async def serve(
                 await health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
             await server.start()
             log.info("listening on %s (port %d); building the index", args.listen, port)
-            await retriever.start(_progress_bar("index"))
+            try:
+                await retriever.start(_progress_bar("index"))
+            except BaseException:
+                await server.stop(0)  # health said NOT_SERVING meanwhile; now the port closes
+                raise
             servicer.sets = {s.id: s for s in await retriever.sets()}
             servicer.ready = True
             for name in ("", SERVICE_NAME):

@@ -241,3 +241,35 @@ async def test_cancel_on_replica_b_reaches_the_runner_on_replica_a(logs, tmp_pat
     failure = events[-1].payload
     assert isinstance(failure, ev.Failure)
     assert failure.code is ErrorCode.CANCELLED
+
+
+async def test_concurrent_tasks_share_pipelines_and_keep_their_order(logs):
+    a, b = logs
+    tasks, per = 40, 15
+    for t in range(tasks):
+        await a.create(TaskMeta(f"c{t}", "", ""))
+
+    async def run(t: int) -> None:
+        for seq in range(1, per):
+            await a.append(event(f"c{t}", seq))
+        await a.append(done(f"c{t}", per))
+
+    async with asyncio.timeout(20):
+        await asyncio.gather(*(run(t) for t in range(tasks)))
+        for t in range(tasks):
+            assert [e.seq for e in await drain(b.follow(f"c{t}", 0))] == list(range(1, per + 1))
+    assert a._writer.writes == tasks * per
+    assert a._writer.batches < a._writer.writes  # pipelined: several writes per round trip
+
+
+async def test_a_cancelled_append_is_still_written_so_the_next_seq_follows_without_a_gap(logs):
+    a, b = logs
+    await a.create(TaskMeta("t8", "", ""))
+    appending = asyncio.ensure_future(a.append(event("t8", 1)))
+    await asyncio.sleep(0)  # one scheduling step: the append is queued, not yet stored
+    appending.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await appending
+    await a.append(done("t8", 2))  # what a cancelled task does next: its terminal event
+    assert [e.seq for e in await drain(b.follow("t8", 0))] == [1, 2]
+    assert [e.seq for e in await drain(a.follow("t8", 0))] == [1, 2]

@@ -19,15 +19,19 @@ test can run several servers in one process. The exporter is prometheus_client's
 from __future__ import annotations
 
 import asyncio
+import bisect
 import inspect
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import grpc
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 from qianshi.server.domain import Stage
 from qianshi.server.errors import ErrorCode
 from qianshi.server.pipeline import events as ev
@@ -90,16 +94,11 @@ class ServerMetrics:
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = r = registry if registry is not None else CollectorRegistry()
-        self.event_gap = Histogram(
-            "qianshi_event_gap_seconds",
-            "Time between consecutive events of a task, by the stage it was in (the stream's cadence)",
-            ["stage"],
-            buckets=GAP_BUCKETS,
-            registry=r,
-        )
-        self.events = Counter(
-            "qianshi_events_total", "Events appended, by payload kind", ["kind"], registry=r
-        )
+        # The two per-event metrics are kept in plain Python (a bisect and two adds, no lock: only the
+        # event loop's thread writes them) and handed to prometheus_client at scrape time.
+        self._gap = {stage: LoopHistogram(GAP_BUCKETS) for stage in Stage}
+        self._kind = {cls: [0] for cls in ev._KINDS}
+        r.register(_PerEventCollector(self))
         self.stage_duration = Histogram(
             "qianshi_stage_duration_seconds",
             "Measured stage durations",
@@ -144,8 +143,6 @@ class ServerMetrics:
         )
         self.queued_tasks.set_function(lambda: len(self._queued))
         # Children resolved once: the per-event path does no label lookups.
-        self._gap = {stage: self.event_gap.labels(stage.value) for stage in Stage}
-        self._kind = {cls: self.events.labels(kind) for cls, kind in ev._KINDS.items()}
         self._stage = {stage: self.stage_duration.labels(stage.value) for stage in Stage}
         self._codes = {code: self.finished.labels(code.value) for code in ErrorCode}
         self._ok = self.finished.labels("OK")
@@ -165,7 +162,7 @@ class ServerMetrics:
         previous = self._last.get(task_id)
         if previous is not None:
             self._gap[event.stage].observe(now - previous)
-        self._kind[type(payload)].inc()
+        self._kind[type(payload)][0] += 1
         if type(payload) is ev.Tick:
             if payload.queue_position > 0:
                 self._queued.add(task_id)
@@ -204,6 +201,50 @@ class ServerMetrics:
         self.rpcs.labels(method, code).inc()
         if code == "RESOURCE_EXHAUSTED" and method.endswith("/Interpret"):
             self.rejections.inc()
+
+
+class LoopHistogram:
+    """A histogram written from one thread only (the event loop's): ``observe`` is a bisect and two adds."""
+
+    __slots__ = ("bounds", "counts", "total")
+
+    def __init__(self, bounds: tuple[float, ...]) -> None:
+        self.bounds = bounds
+        self.counts = [0] * (len(bounds) + 1)  # the last one is +Inf
+        self.total = 0.0
+
+    def observe(self, value: float) -> None:
+        self.counts[bisect.bisect_left(self.bounds, value)] += 1
+        self.total += value
+
+    def buckets(self) -> list[tuple[str, float]]:
+        """Cumulative (le, count) pairs as Prometheus wants them (a consistent-enough snapshot)."""
+        out, running = [], 0
+        for bound, count in zip((*map(floatToGoString, self.bounds), "+Inf"), list(self.counts), strict=True):
+            running += count
+            out.append((bound, float(running)))
+        return out
+
+
+class _PerEventCollector(Collector):
+    """Exposes ``qianshi_event_gap_seconds`` and ``qianshi_events_total`` at scrape time."""
+
+    def __init__(self, metrics: ServerMetrics) -> None:
+        self.metrics = metrics
+
+    def collect(self) -> Iterator[Metric]:
+        gap = HistogramMetricFamily(
+            "qianshi_event_gap_seconds",
+            "Time between consecutive events of a task, by the stage it was in (the stream's cadence)",
+            labels=["stage"],
+        )
+        for stage, histogram in self.metrics._gap.items():
+            gap.add_metric([stage.value], histogram.buckets(), histogram.total)
+        yield gap
+        events = CounterMetricFamily("qianshi_events", "Events appended, by payload kind", labels=["kind"])
+        for cls, count in self.metrics._kind.items():
+            events.add_metric([ev._KINDS[cls]], float(count[0]))
+        yield events
 
 
 class RpcInterceptor(grpc.aio.ServerInterceptor):

@@ -23,8 +23,9 @@ after someone else's).
 Cancel reaches only the replica that runs the task, so ``request_cancel`` publishes the task id on a
 pub/sub channel that every replica listens to (``listen_cancels``).
 
-Foreign errors are translated in one place (``_translated``): connection errors and timeouts become
-``BackendUnavailable`` (reason EVENT_LOG_UNAVAILABLE).
+Appends go through ``redis_io.BatchWriter``: one pipeline per round trip for all the tasks of this
+process. Redis's exceptions are translated in one place (``redis_io.translated``): connection errors
+and timeouts become ``BackendUnavailable`` (reason EVENT_LOG_UNAVAILABLE).
 """
 
 from __future__ import annotations
@@ -33,42 +34,24 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any, cast
 
 import redis.asyncio as aioredis
-import redis.exceptions as rexc
 from qianshi.server.domain import Stage
 from qianshi.server.errors import BackendFailed, BackendUnavailable, ErrorCode, NotFound
 from qianshi.server.pipeline import event_codec
 from qianshi.server.pipeline.eventlog import MAX_EVENTS_PER_TASK, LogFull, MemoryEventLog, TaskMeta
 from qianshi.server.pipeline.events import Event, Failure
 from qianshi.server.pipeline.messages import message
+from qianshi.server.pipeline.redis_io import FIELD, BatchWriter, id_taken, translated
 
 log = logging.getLogger(__name__)
-_FIELD = b"e"
 _BATCH = 512
 
 
 class LogFenced(BackendFailed):
     """Another writer ended this task's log (a reader declared the task lost): nothing more is accepted."""
-
-
-@contextlib.contextmanager
-def _translated() -> Iterator[None]:
-    """The one place where Redis's exceptions become the server's."""
-    try:
-        yield
-    except (rexc.ConnectionError, rexc.TimeoutError) as exc:
-        raise BackendUnavailable(
-            f"the event log is unreachable ({type(exc).__name__})",
-            reason="EVENT_LOG_UNAVAILABLE",
-            retry_after_s=1.0,
-        ) from exc
-    except rexc.RedisError as exc:
-        raise BackendFailed(
-            f"the event log failed ({type(exc).__name__})", reason="EVENT_LOG_FAILED"
-        ) from exc
 
 
 class RedisEventLog:
@@ -83,10 +66,23 @@ class RedisEventLog:
         block_s: float = 4.0,
         lost_after_s: float = 30.0,
         lost_retention_s: float = 300.0,
+        max_connections: int = 64,
+        max_readers: int = 1000,
     ) -> None:
-        # The socket timeout must outlast a blocking XREAD, or the read times out before Redis answers.
-        self._redis = aioredis.from_url(
-            url, socket_timeout=block_s + 10.0, socket_connect_timeout=5.0, protocol=2, decode_responses=False
+        # Two pools. Short commands share ``max_connections`` (a caller waits for a free one rather than
+        # failing). Blocking reads (XREAD BLOCK, the cancel subscription) hold a connection each for up
+        # to ``block_s``, so they get their own pool and never starve the writers; past ``max_readers``
+        # remote readers wait their turn. The readers' socket timeout must outlast a blocking XREAD.
+        common: dict[str, Any] = {"socket_connect_timeout": 5.0, "protocol": 2, "decode_responses": False}
+        self._redis = aioredis.Redis.from_pool(
+            aioredis.BlockingConnectionPool.from_url(
+                url, max_connections=max_connections, timeout=10.0, socket_timeout=10.0, **common
+            )
+        )
+        self._readers = aioredis.Redis.from_pool(
+            aioredis.BlockingConnectionPool.from_url(
+                url, max_connections=max_readers, timeout=None, socket_timeout=block_s + 10.0, **common
+            )
         )
         self.prefix = prefix
         self.create_ttl_s = create_ttl_s
@@ -96,6 +92,7 @@ class RedisEventLog:
         self.cancel_channel = f"{prefix}:cancel"
         self._local = MemoryEventLog()
         self._fenced: set[str] = set()
+        self._writer = BatchWriter(self._redis, int(create_ttl_s), self._mirror)
 
     def _meta_key(self, task_id: str) -> str:
         return f"{self.prefix}:task:{task_id}:meta"
@@ -107,7 +104,7 @@ class RedisEventLog:
 
     async def create(self, meta: TaskMeta) -> None:
         key = self._meta_key(meta.task_id)
-        with _translated():
+        with translated():
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.hset(key, mapping={"owner": meta.owner, "request_id": meta.request_id})
                 pipe.expire(key, int(self.create_ttl_s))
@@ -122,43 +119,38 @@ class RedisEventLog:
             raise LogFull(task_id)
         key, data = self._events_key(task_id), event_codec.encode(event)
         try:
-            with _translated():
-                if event.seq == 1:  # the stream exists from its first entry: give it the creation TTL
-                    async with self._redis.pipeline(transaction=False) as pipe:
-                        pipe.xadd(key, {_FIELD: data}, id=f"0-{event.seq}")
-                        pipe.expire(key, int(self.create_ttl_s))
-                        await pipe.execute()
-                else:
-                    await self._redis.xadd(key, {_FIELD: data}, id=f"0-{event.seq}")
+            await self._writer.xadd(key, event, data)  # mirrors it locally once stored
         except BackendFailed as exc:
-            if not _id_taken(exc):
+            if not id_taken(exc):
                 raise
             if not await self._already_written(key, event.seq, data):
                 self._fenced.add(task_id)
                 await self._mirror_from(key, event.seq)
                 raise LogFenced(f"seq {event.seq} of task {task_id} is taken", reason="TASK_LOST") from exc
-        if await self._local.meta(task_id) is not None:
+            await self._mirror(event)
+
+    async def _mirror(self, event: Event) -> None:
+        """Copy a stored event into the local mirror when this replica created the task."""
+        if await self._local.meta(event.task_id) is not None:
             await self._local.append(event)
 
     async def _already_written(self, key: str, seq: int, data: bytes) -> bool:
         """True when the refused XADD had in fact been applied (a retried command), so all is well."""
-        with _translated():
+        with translated():
             found: Any = await self._redis.xrange(key, min=f"0-{seq}", max=f"0-{seq}")
-        return bool(found) and found[0][1].get(_FIELD) == data
+        return bool(found) and found[0][1].get(FIELD) == data
 
     async def _mirror_from(self, key: str, seq: int) -> None:
         """Copy what another writer put in the stream from ``seq`` on into the local mirror, so this
         replica's own readers see the same terminal event as everyone else."""
-        with _translated():
+        with translated():
             entries: Any = await self._redis.xrange(key, min=f"0-{seq}", max="+")
         for _, fields in entries:
-            event = event_codec.decode(fields[_FIELD])
-            if await self._local.meta(event.task_id) is not None:
-                await self._local.append(event)
+            await self._mirror(event_codec.decode(fields[FIELD]))
 
     async def expire(self, task_id: str, retention_s: float) -> None:
         ttl_ms = max(int(retention_s * 1000), 1)
-        with _translated():
+        with translated():
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.pexpire(self._meta_key(task_id), ttl_ms)
                 pipe.pexpire(self._events_key(task_id), ttl_ms)
@@ -172,7 +164,7 @@ class RedisEventLog:
         local = await self._local.meta(task_id)
         if local is not None:
             return local
-        with _translated():
+        with translated():
             raw: dict[bytes, bytes] = await self._redis.hgetall(self._meta_key(task_id))  # type: ignore[assignment]
         if not raw:
             return None
@@ -189,17 +181,17 @@ class RedisEventLog:
             raise NotFound(f"task {task_id} is unknown or has expired", reason="TASK_NOT_FOUND")
         key = self._events_key(task_id)
         last = max(after_seq, 0)
-        with _translated():
+        with translated():
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.xrange(key, min=f"0-{last + 1}", max="+", count=_BATCH)
                 pipe.xrevrange(key, max="+", min="-", count=1)
                 entries, newest = await pipe.execute()
-        if not entries and newest and event_codec.decode(newest[0][1][_FIELD]).terminal:
+        if not entries and newest and event_codec.decode(newest[0][1][FIELD]).terminal:
             return  # resuming at (or past) the end of an ended task
         heard = time.monotonic()
         while True:
             for _, fields in entries:
-                event = event_codec.decode(fields[_FIELD])
+                event = event_codec.decode(fields[FIELD])
                 last = event.seq
                 yield event
                 if event.terminal:
@@ -212,8 +204,8 @@ class RedisEventLog:
             elif await self.meta(task_id) is None:
                 raise NotFound(f"task {task_id} has expired", reason="TASK_NOT_FOUND")
             # XREAD BLOCK answers at once when entries past ``last`` exist, else waits up to block_s.
-            with _translated():
-                reply = await self._redis.xread(
+            with translated():
+                reply = await self._readers.xread(
                     {key: f"0-{last}"}, count=_BATCH, block=int(self.block_s * 1000)
                 )
             entries = _entries(reply)
@@ -221,15 +213,15 @@ class RedisEventLog:
     async def _declare_lost(self, task_id: str, last_seq: int) -> None:
         """End a task whose server stopped reporting, unless its runner writes first."""
         key = self._events_key(task_id)
-        with _translated():
+        with translated():
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.xrange(key, min="0-1", max="0-1")
                 pipe.xrevrange(key, max="+", min="-", count=1)
                 first, newest = await pipe.execute()
-        previous = event_codec.decode(newest[0][1][_FIELD]) if newest else None
+        previous = event_codec.decode(newest[0][1][FIELD]) if newest else None
         if previous is not None and (previous.seq != last_seq or previous.terminal):
             return  # it moved on after all; the next read gets it
-        accepted = event_codec.decode(first[0][1][_FIELD]) if first else None
+        accepted = event_codec.decode(first[0][1][FIELD]) if first else None
         locale = getattr(accepted.payload, "locale", "zh-Hant") if accepted is not None else "zh-Hant"
         reason = "the server running this task stopped reporting; start it again"
         now = time.time()
@@ -245,10 +237,10 @@ class RedisEventLog:
             payload=Failure(ErrorCode.UNAVAILABLE, reason, "TASK_LOST", retry_after_s=1.0),
         )
         try:
-            with _translated():
-                await self._redis.xadd(key, {_FIELD: event_codec.encode(lost)}, id=f"0-{lost.seq}")
+            with translated():
+                await self._redis.xadd(key, {FIELD: event_codec.encode(lost)}, id=f"0-{lost.seq}")
         except BackendFailed as exc:
-            if _id_taken(exc):
+            if id_taken(exc):
                 return  # the runner wrote that seq first: not lost
             raise
         log.warning(
@@ -261,9 +253,9 @@ class RedisEventLog:
 
     async def request_cancel(self, task_id: str) -> bool:
         """Ask every replica to cancel ``task_id``; False when its log already ended (or is gone)."""
-        with _translated():
+        with translated():
             newest: Any = await self._redis.xrevrange(self._events_key(task_id), max="+", min="-", count=1)
-            if newest and event_codec.decode(newest[0][1][_FIELD]).terminal:
+            if newest and event_codec.decode(newest[0][1][FIELD]).terminal:
                 return False
             await self._redis.publish(self.cancel_channel, task_id)
         return True
@@ -280,8 +272,8 @@ class RedisEventLog:
         """
         while True:
             try:
-                with _translated():
-                    async with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
+                with translated():
+                    async with self._readers.pubsub(ignore_subscribe_messages=True) as pubsub:
                         await pubsub.subscribe(self.cancel_channel)
                         if ready is not None:
                             ready.set()
@@ -297,18 +289,14 @@ class RedisEventLog:
 
     async def ping(self) -> None:
         """Round trip to Redis (start-up check); BackendUnavailable when unreachable."""
-        with _translated():
+        with translated():
             await self._redis.ping()
 
     async def aclose(self) -> None:
+        await self._writer.aclose()
         await self._local.aclose()
         await self._redis.aclose()
-
-
-def _id_taken(exc: BaseException) -> bool:
-    """True when a translated error is XADD refusing an id that is not past the stream's last."""
-    cause = exc.__cause__
-    return isinstance(cause, rexc.ResponseError) and "equal or smaller" in str(cause)
+        await self._readers.aclose()
 
 
 def _entries(reply: Any) -> list[tuple[bytes, dict[bytes, bytes]]]:

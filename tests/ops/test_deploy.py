@@ -29,7 +29,7 @@ yaml = pytest.importorskip("yaml", reason="PyYAML is needed to check deploy/ (a 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 GATEWAY_FLAGS = {"--listen", "--backend"}
-GATEWAY_ENV = {"QIANSHI_LISTEN", "QIANSHI_BACKEND"}
+GATEWAY_ENV = {"QIANSHI_GATEWAY_LISTEN", "QIANSHI_GATEWAY_BACKEND"}
 SERVICES = {"qdrant", "vllm", "redis", "server", "envoy", "gateway", "prometheus"}
 
 
@@ -51,17 +51,26 @@ def server_help() -> str:
 
 
 @pytest.fixture(scope="module")
-def gateway_flags() -> set[str]:
-    """The gateway's flags: from its --help once it exists, else the two it is specified to have."""
+def gateway_help() -> str | None:
     done = subprocess.run(
         [sys.executable, "-m", "qianshi.server.gateway.main", "--help"],
         capture_output=True,
         text=True,
         timeout=60,
     )
-    if done.returncode != 0:
-        return GATEWAY_FLAGS
-    return set(re.findall(r"(--[a-z][a-z0-9-]*)", done.stdout))
+    return done.stdout if done.returncode == 0 else None
+
+
+@pytest.fixture(scope="module")
+def gateway_flags(gateway_help: str | None) -> set[str]:
+    """The gateway's flags: from its --help once it exists, else the two it is specified to have."""
+    return GATEWAY_FLAGS if gateway_help is None else set(re.findall(r"(--[a-z][a-z0-9-]*)", gateway_help))
+
+
+@pytest.fixture(scope="module")
+def gateway_env(gateway_help: str | None) -> set[str]:
+    """The gateway's environment variables (in brackets in its --help), else the specified two."""
+    return GATEWAY_ENV if gateway_help is None else set(re.findall(r"\[(QIANSHI_[A-Z_]+)\]", gateway_help))
 
 
 def flags(argv: list[str]) -> set[str]:
@@ -140,7 +149,7 @@ def test_compose_wires_the_server_to_its_backends(compose, server_help, gateway_
 # Dockerfile -------------------------------------------------------------------------------------------
 
 
-def test_dockerfile_builds_a_non_root_image_with_both_commands():
+def test_dockerfile_builds_a_non_root_image_with_both_commands(gateway_env):
     text = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
     froms = re.findall(r"^FROM (\S+)", text, re.M)
     assert len(froms) == 2
@@ -151,7 +160,7 @@ def test_dockerfile_builds_a_non_root_image_with_both_commands():
     for source in re.findall(r"^COPY (?!--from)(\S+)", text, re.M):
         assert (ROOT / source).exists(), f"COPY of missing {source}"
     for env in re.findall(r"\b(QIANSHI_[A-Z_]+)=", text):
-        assert env in SERVER_ENV | GATEWAY_ENV, env
+        assert env in SERVER_ENV | gateway_env, env
     cmd = re.search(r'^CMD \["([^"]+)"', text, re.M)
     assert cmd is not None
     assert cmd.group(1) == "qianshi-server"
@@ -217,7 +226,7 @@ def test_selectors_ports_and_probes_line_up(manifests):
     assert container["resources"]["requests"] and container["resources"]["limits"]
 
 
-def test_every_option_given_to_a_qianshi_process_exists(manifests, server_help, gateway_flags):
+def test_every_option_given_to_a_qianshi_process_exists(manifests, server_help, gateway_flags, gateway_env):
     configmaps = {m["metadata"]["name"]: m for m in of_kind(manifests, "ConfigMap")}
     for d in of_kind(manifests, "Deployment"):
         for c in d["spec"]["template"]["spec"]["containers"]:
@@ -226,7 +235,7 @@ def test_every_option_given_to_a_qianshi_process_exists(manifests, server_help, 
             envs = {e["name"] for e in c.get("env", [])}
             for ref in c.get("envFrom", []):
                 envs |= set(configmaps[ref["configMapRef"]["name"]]["data"])
-            known = GATEWAY_ENV if Path(argv[0]).name == "qianshi-gateway" else SERVER_ENV
+            known = gateway_env if Path(argv[0]).name == "qianshi-gateway" else SERVER_ENV
             assert envs <= known, f"{d['metadata']['name']}: unknown {sorted(envs - known)}"
 
 

@@ -347,19 +347,23 @@ class Interpreter:
 
         generated = await Pacer(emitter).run(work(), self.config.tick_generation_s, tick)
         duration = time.monotonic() - started
-        key = self._gen_key
-        self.estimates.observe(f"{key}/duration", duration, predicted=plan.generation_s)
-        if generated.ttft_s is not None:
-            self.estimates.observe(f"{key}/ttft", generated.ttft_s, predicted=plan.ttft_s)
-        self.estimates.observe(f"{key}/tokens", progress.units, predicted=plan.output_units)
-        if generated.tokens_per_second > 0 and progress.units >= 8:
-            self.estimates.observe(f"{key}/rate", generated.tokens_per_second, predicted=plan.units_per_s)
+        if not generated.final.fallback_used:  # a fallback's timings would teach the model wrong ones
+            self._learn_generation(plan, generated, duration, progress.units)
         await emitter.emit(
             StageCompleted(Stage.GENERATION, duration), message(loc, "generation_done", duration=duration)
         )
         return generated, duration
 
     # helpers ---------------------------------------------------------------------------------------
+
+    def _learn_generation(self, plan: Plan, generated: _Generated, duration: float, units: float) -> None:
+        key = self._gen_key
+        self.estimates.observe(f"{key}/duration", duration, predicted=plan.generation_s)
+        if generated.ttft_s is not None:
+            self.estimates.observe(f"{key}/ttft", generated.ttft_s, predicted=plan.ttft_s)
+        self.estimates.observe(f"{key}/tokens", units, predicted=plan.output_units)
+        if generated.tokens_per_second > 0 and units >= 8:
+            self.estimates.observe(f"{key}/rate", generated.tokens_per_second, predicted=plan.units_per_s)
 
     def _result(
         self,

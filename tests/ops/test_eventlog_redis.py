@@ -273,3 +273,22 @@ async def test_a_cancelled_append_is_still_written_so_the_next_seq_follows_witho
     await a.append(done("t8", 2))  # what a cancelled task does next: its terminal event
     assert [e.seq for e in await drain(b.follow("t8", 0))] == [1, 2]
     assert [e.seq for e in await drain(a.follow("t8", 0))] == [1, 2]
+
+
+async def test_when_redis_fails_mid_task_the_local_caller_still_gets_a_terminal_status(logs, tmp_path):
+    log_a, _ = logs
+
+    async def unreachable(key: str, event: ev.Event, data: bytes) -> None:
+        raise BackendUnavailable("the event log is unreachable", reason="EVENT_LOG_UNAVAILABLE")
+
+    log_a._writer.xadd = unreachable  # type: ignore[method-assign]
+    interpreter = Interpreter(FakeRetriever(), FakeGenerator(), Estimates(tmp_path / "a.json"), FAST)
+    async with Registry(interpreter, log_a) as registry:
+        task_id = await registry.start(spec(), "", None)
+        async with asyncio.timeout(10), registry.subscribe(task_id, "", 0) as stream:
+            events = [e async for e in stream]
+    assert [e.seq for e in events] == [1, 2]
+    failure = events[-1].payload
+    assert isinstance(failure, ev.Failure)
+    assert failure.code is ErrorCode.UNAVAILABLE
+    assert failure.reason == "EVENT_LOG_UNAVAILABLE"

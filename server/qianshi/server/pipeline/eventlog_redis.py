@@ -39,7 +39,7 @@ from typing import Any, cast
 
 import redis.asyncio as aioredis
 from qianshi.server.domain import Stage
-from qianshi.server.errors import BackendFailed, BackendUnavailable, ErrorCode, NotFound
+from qianshi.server.errors import BackendFailed, BackendUnavailable, ErrorCode, NotFound, QianshiError
 from qianshi.server.pipeline import event_codec
 from qianshi.server.pipeline.eventlog import MAX_EVENTS_PER_TASK, LogFull, MemoryEventLog, TaskMeta
 from qianshi.server.pipeline.events import Event, Failure
@@ -120,8 +120,11 @@ class RedisEventLog:
         key, data = self._events_key(task_id), event_codec.encode(event)
         try:
             await self._writer.xadd(key, event, data)  # mirrors it locally once stored
-        except BackendFailed as exc:
+        except QianshiError as exc:
             if not id_taken(exc):
+                # Redis is down or refused it: this replica's own readers still get the event, and the
+                # terminal failure the task reports next, instead of waiting forever.
+                await self._mirror(event)
                 raise
             if not await self._already_written(key, event.seq, data):
                 self._fenced.add(task_id)
@@ -149,14 +152,14 @@ class RedisEventLog:
             await self._mirror(event_codec.decode(fields[FIELD]))
 
     async def expire(self, task_id: str, retention_s: float) -> None:
+        await self._local.expire(task_id, retention_s)  # first: the mirror is freed even if Redis is down
+        self._fenced.discard(task_id)
         ttl_ms = max(int(retention_s * 1000), 1)
         with translated():
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.pexpire(self._meta_key(task_id), ttl_ms)
                 pipe.pexpire(self._events_key(task_id), ttl_ms)
                 await pipe.execute()
-        await self._local.expire(task_id, retention_s)
-        self._fenced.discard(task_id)
 
     # reading ---------------------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 import grpc
 
 from qianshi.server.domain import PoemSet
-from qianshi.server.errors import BackendUnavailable, ResourceExhausted
+from qianshi.server.errors import BackendUnavailable, QianshiError, ResourceExhausted
 from qianshi.server.pipeline import events as ev
 from qianshi.server.pipeline.registry import Registry
 from qianshi.server.pipeline.requests import (
@@ -131,15 +131,18 @@ class InterpretService(interpret_service_pb2_grpc.InterpretServiceServicer):
         delivered = after
         try:
             async with self.registry.subscribe(task_id, owner, after) as events:
-                async for event in events:
-                    if not await self._write(context, convert.event(event)):
-                        # Detach, not cancel: the task stays watchable from the last delivered seq.
-                        self.registry.keep_alive(task_id, self.limits.default_grace_s)
-                        await context.abort_with_status(to_grpc(from_error(_too_slow(task_id, delivered))))
-                    delivered = event.seq
-                    payload = event.payload
-                    if isinstance(payload, ev.Failure):
-                        await context.abort_with_status(to_grpc(convert.failure_status(payload)))
+                try:
+                    async for event in events:
+                        if not await self._write(context, convert.event(event)):
+                            # Detach, not cancel: the task stays watchable from the last delivered seq.
+                            self.registry.keep_alive(task_id, self.limits.default_grace_s)
+                            await context.abort_with_status(to_grpc(from_error(_too_slow(task_id, delivered))))
+                        delivered = event.seq
+                        payload = event.payload
+                        if isinstance(payload, ev.Failure):
+                            await context.abort_with_status(to_grpc(convert.failure_status(payload)))
+                except QianshiError as exc:  # the log failed mid-way (a shared store down, the task expired)
+                    await context.abort_with_status(to_grpc(from_error(exc)))
         finally:
             self.streams -= 1
 

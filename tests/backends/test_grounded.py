@@ -369,3 +369,12 @@ async def test_pacing_never_runs_past_the_deadline() -> None:
 def test_negative_pace_is_refused() -> None:
     with pytest.raises(ValueError, match="pace_s"):
         GroundedGenerator(pace_s=-1)
+
+
+def test_a_negated_good_image_is_read_as_held_back_not_as_good():
+    from qianshi.server.backends.grounded_verse import read_line
+
+    negated = read_line("只恐魚水不相逢", 3)
+    plain = read_line("夫妻相逢喜團圓", 3)
+    assert plain.verdict.name == "GOOD"
+    assert negated.verdict.name != "GOOD"

@@ -104,18 +104,28 @@ KEPT_AWAY = _m("", G, "阻礙與災禍都會被排除", "obstacles and trouble a
 _DENIALS = ("不臨", "不侵", "不來", "不見", "不生", "無憂", "無災", "無禍", "免", "消", "除", "脫", "掃")
 
 
+HELD_BACK = _m("", W, "好事一時受阻，還未成形", "the good thing is held back for now and has not yet taken shape")
+"""A good image that the line negates (只恐魚水不相逢): the hope is named, and denied."""
+_NEGATIONS = frozenset("不未莫無沒没難")
+
+
 def read_line(text: str, index: int) -> Line:
     """The images of one line; each text span is claimed by one motif only (花開 is not also 開)."""
     found: list[Motif] = []
+    first_at = -1
     rest = text
     for motif in MOTIFS:
         for word in motif.words:
             if word in rest:
+                if not found:
+                    first_at = rest.index(word)
                 found.append(motif)
                 rest = rest.replace(word, "　" * len(word))
                 break
     if found and found[0].verdict is B and any(d in text for d in _DENIALS):
         found[0] = KEPT_AWAY
+    elif found and found[0].verdict is G and first_at > 0 and text[first_at - 1] in _NEGATIONS:
+        found[0] = HELD_BACK
     return Line(text, index, tuple(found))
 
 

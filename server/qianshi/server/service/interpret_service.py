@@ -136,7 +136,8 @@ class InterpretService(interpret_service_pb2_grpc.InterpretServiceServicer):
                         if not await self._write(context, convert.event(event)):
                             # Detach, not cancel: the task stays watchable from the last delivered seq.
                             self.registry.keep_alive(task_id, self.limits.default_grace_s)
-                            await context.abort_with_status(to_grpc(from_error(_too_slow(task_id, delivered))))
+                            await _end_unread(context, _too_slow(task_id, delivered))
+                            return
                         delivered = event.seq
                         payload = event.payload
                         if isinstance(payload, ev.Failure):
@@ -154,6 +155,17 @@ class InterpretService(interpret_service_pb2_grpc.InterpretServiceServicer):
         except TimeoutError:
             return False
         return True
+
+
+async def _end_unread(context: grpc.aio.ServicerContext, error: ResourceExhausted) -> None:
+    """End a call whose client stopped reading. Its status queues behind the unread data (the client
+    sees it when it reads again), so the handler does not wait for it to be sent: it returns, and
+    grpc finishes the aborted call on its own."""
+    try:
+        async with asyncio.timeout(0.1):
+            await context.abort_with_status(to_grpc(from_error(error)))
+    except TimeoutError:
+        pass
 
 
 def _margin(remaining: float) -> float:

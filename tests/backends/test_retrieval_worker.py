@@ -98,6 +98,7 @@ async def test_a_killed_worker_fails_its_requests_is_restarted_and_closes_cleanl
     worker = WorkerRetriever(tmp_path / "qdrant", cache_dir=state_dir / "cache", corpus_path=tiny_corpus)
     marriage = Query("tiny", 1, "婚姻能成嗎", "婚姻")
     try:
+        worker.launch()  # the server spawns before its gRPC server starts, then waits
         await worker.start()
         [pid] = worker.pids()
         async with worker.paused(at_checkpoint=True) as hold:
@@ -169,4 +170,16 @@ async def test_more_workers_share_the_requests(tmp_path: Path, tiny_corpus: Path
         assert (await worker.stats()).served == 20
     finally:
         await worker.aclose()
+    assert worker.pids() == []
+
+
+async def test_closing_a_worker_still_building_kills_it(
+    tmp_path: Path, tiny_corpus: Path, state_dir: Path
+) -> None:
+    worker = WorkerRetriever(tmp_path / "qdrant", cache_dir=state_dir / "cache", corpus_path=tiny_corpus)
+    worker.launch()
+    [pid] = worker.pids()
+    child = psutil.Process(pid)
+    await worker.aclose()
+    assert not child.is_running()
     assert worker.pids() == []

@@ -141,14 +141,25 @@ class WorkerRetriever:
         """The index in ``state_dir/qdrant``, jieba's cache in ``state_dir/cache``."""
         return cls(state_dir / "qdrant", cache_dir=state_dir / "cache", **options)
 
+    def launch(self) -> None:
+        """Spawn the worker processes now without waiting for them: call it before the gRPC server
+        starts (FACTS.md), then ``await start(progress)`` to wait until the index is ready. Needs a
+        running event loop."""
+        for i, worker in enumerate(self._slots):
+            if worker is None:
+                fresh = _WorkerProcess(self._config, primary=i == 0)
+                fresh.launch()
+                self._slots[i] = fresh
+
     async def start(self, progress: ProgressCallback | None = None) -> None:
-        """Start the workers and wait until the index is ready (building it if needed)."""
+        """Start the workers (unless :meth:`launch` did) and wait until the index is ready, building it
+        if needed."""
         async with self._lock:
             await self._ensure_all(progress)
 
     def pids(self) -> list[int]:
-        """Process ids of the live workers."""
-        return [w.pid for w in self._slots if w is not None and w.alive]
+        """Process ids of the running worker processes (ready or still opening the index)."""
+        return [w.pid for w in self._slots if w is not None and (w.alive or w.launching)]
 
     async def sets(self) -> Sequence[PoemSet]:
         if not self._sets:
@@ -232,26 +243,30 @@ class WorkerRetriever:
 
     async def _start_slot(self, i: int, progress: ProgressCallback | None) -> None:
         previous = self._slots[i]
+        if previous is not None and previous.launching:  # spawned by launch(): wait for it
+            self._sets = await previous.wait_ready(progress)
+            return
         if previous is not None:
             await previous.stop()
             self._slots[i] = None
             self._restarts += 1
-        fresh = _WorkerProcess(self._config, primary=i == 0, progress=progress)
-        self._sets = await fresh.start()
+        fresh = _WorkerProcess(self._config, primary=i == 0)
+        fresh.launch()
         self._slots[i] = fresh
+        self._sets = await fresh.wait_ready(progress)
 
 
 class _WorkerProcess:
     """One worker process: its pipe, its reader thread and the requests in flight on it."""
 
-    def __init__(self, config: WorkerConfig, *, primary: bool, progress: ProgressCallback | None) -> None:
+    def __init__(self, config: WorkerConfig, *, primary: bool) -> None:
         context = multiprocessing.get_context("spawn")
         self._conn, child_conn = context.Pipe(duplex=True)
         self._process = context.Process(
             target=_worker_main, args=(child_conn, config, primary), name="qianshi-retrieval", daemon=True
         )
         self._child_conn = child_conn
-        self._progress = progress
+        self._progress: ProgressCallback | None = None
         self._loop = asyncio.get_running_loop()
         self._ready: asyncio.Future[tuple[PoemSet, ...]] = self._loop.create_future()
         self._exited: asyncio.Future[None] = self._loop.create_future()
@@ -267,14 +282,23 @@ class _WorkerProcess:
     def in_flight(self) -> int:
         return len(self._pending)
 
-    async def start(self) -> tuple[PoemSet, ...]:
+    @property
+    def launching(self) -> bool:
+        """Spawned, not ready yet, not gone."""
+        return self._process.pid is not None and not self.alive and not self._exited.done()
+
+    def launch(self) -> None:
+        """Spawn the process (it starts opening or building the index at once)."""
         self._process.start()
         self._child_conn.close()
         threading.Thread(target=self._read, name="qianshi-retrieval-reader", daemon=True).start()
+
+    async def wait_ready(self, progress: ProgressCallback | None) -> tuple[PoemSet, ...]:
+        """Wait until the index is ready; progress reported from now on goes to ``progress``."""
+        self._progress = progress
         try:
             sets = await self._ready
         except BaseException:
-            self._process.kill()
             await self.stop()
             raise
         self.alive = True
@@ -319,11 +343,15 @@ class _WorkerProcess:
             self._conn.send(message)
 
     async def stop(self) -> None:
-        """Ask the worker to stop, kill it if it does not, and reap it (idempotent)."""
-        self.alive = False
+        """Ask the worker to stop (one still building is killed: its build is redone on the next
+        start), kill it if it does not, and reap it. Idempotent."""
         if self._process.pid is None:
             return
-        self.send_quietly(("stop",))
+        if self.alive:
+            self.send_quietly(("stop",))
+        else:
+            self._process.kill()
+        self.alive = False
         try:
             await asyncio.wait_for(asyncio.shield(self._exited), _STOP_TIMEOUT_S)
         except TimeoutError:

@@ -87,6 +87,9 @@ class ServerRetriever:
         self._sets: tuple[PoemSet, ...] = ()
         self._poems: dict[tuple[str, int], Poem] = {}
 
+    def launch(self) -> None:
+        """Nothing to spawn (the embedded retriever's ``launch`` starts its worker processes)."""
+
     async def start(self, progress: ProgressCallback | None = None) -> BuildReport:
         """Build the index on the server unless its stored version matches, and load the poem sets."""
         corpus = self._corpus if self._corpus is not None else await asyncio.to_thread(load_shipped_corpus)

@@ -60,6 +60,9 @@ class FakeRetriever:
         self.cancelled = asyncio.Event()
         self.entered = asyncio.Event()
 
+    def launch(self) -> None:
+        return None
+
     async def start(self, progress: Callable[[int, int], None] | None = None) -> None:
         return None
 

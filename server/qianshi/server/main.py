@@ -79,6 +79,7 @@ async def serve(
         raise SystemExit(str(exc)) from None
     limits = Limits(default_max_tokens=args.max_tokens, default_grace_s=args.default_grace, max_grace_s=args.max_grace)
     health = HealthServicer()
+    retriever.launch()  # worker processes are spawned before gRPC runs (FACTS.md)
     try:
         async with Registry(
             interpreter,

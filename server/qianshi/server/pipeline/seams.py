@@ -22,6 +22,11 @@ class Retriever(Protocol):
     name: str
     """Short name of the backend, used to key learned estimates (for example "embedded")."""
 
+    def launch(self) -> None:
+        """Start background processes without waiting for them (called before the gRPC server
+        starts: no process may be forked once gRPC runs)."""
+        ...
+
     async def start(self, progress: Callable[[int, int], None] | None = None) -> None:
         """Open the store, building or updating the index when needed; ``progress(done, total)``
         reports indexing. Returns when the store is ready to answer."""

@@ -9,15 +9,14 @@ from typing import Any
 import pytest
 from qdrant_client import QdrantClient, models
 from qianshi.server.backends.corpus import Corpus
+from qianshi.server.backends.passages import passages_of, split_clauses
 from qianshi.server.backends.qdrant_index import (
     BuildReport,
     IndexNames,
     build_index,
     index_version,
-    passages_of,
     read_meta_steps,
     run_steps,
-    split_clauses,
 )
 from qianshi.server.domain import Judgment, PassageKind
 

@@ -12,7 +12,9 @@ import pytest
 from qianshi.server import errors
 from qianshi.server.domain import CategoryChoice, CategorySource, PoemSet
 from qianshi.server.pipeline import categories
-from qianshi.server.pipeline.categories_data import GENERAL, MASK_EN, MASK_ZH, S2T, SPECS, TIE_ORDER
+from qianshi.server.pipeline.categories_data import GENERAL, SPECS, TIE_ORDER
+from qianshi.server.pipeline.categories_en import KEYWORDS_EN, MASK_EN
+from qianshi.server.pipeline.categories_zh import KEYWORDS_ZH, MASK_ZH, S2T
 
 QUESTIONS = Path(__file__).with_name("category_questions.jsonl")
 
@@ -325,6 +327,12 @@ def test_fallbacks_and_tie_order_name_known_categories() -> None:
         assert set(s.fallback.split()) <= names
     order = TIE_ORDER.split()
     assert sorted(order) == sorted(names - {GENERAL})
+
+
+def test_the_keyword_tables_name_known_categories() -> None:
+    """A table entry under a name no spec looks up would be silently unused."""
+    names = {c.name for c in categories.common_categories()}
+    assert set(KEYWORDS_ZH) == set(KEYWORDS_EN) == names - {GENERAL}
 
 
 def test_no_name_stands_for_two_categories() -> None:

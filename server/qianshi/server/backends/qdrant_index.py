@@ -4,7 +4,8 @@ Collections (``qianshi`` is the default prefix, so several deployments can share
 
 - ``qianshi_<set_id>``: the passages of one poem set — per poem the verse, the title and every
   judgment; judgments of several sentences (關帝 聖意 / 東坡解 / 解曰, 觀音 詩意 / 解曰) are cut into
-  clauses so the clause that answers the question can be found (``guandi100/7/judgment/聖意/2``).
+  clauses so the clause that answers the question can be found (``guandi100/7/judgment/聖意/2``; the
+  cutting is passages.py).
   One collection per set because embedded Qdrant is brute force and scores every point of the
   collection it searches; small collections keep a query cheap, and IDF is then measured within a set.
   Named sparse vector ``text`` with ``Modifier.IDF`` (see text.py); optional dense vector ``dense``.
@@ -26,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import re
 import sqlite3
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
@@ -43,16 +43,13 @@ from qianshi.server.backends.corpus import (
     set_from_record,
     set_record,
 )
-from qianshi.server.domain import PassageKind, Poem, PoemSet
+from qianshi.server.backends.passages import passages_of
+from qianshi.server.domain import PoemSet
 
 DEFAULT_PREFIX = "qianshi"
 TEXT_VECTOR = "text"
 DENSE_VECTOR = "dense"
 META_POINT_ID = 1
-MAX_CLAUSE_CHARS = 24
-"""A sentence longer than this is cut further at its commas."""
-MIN_SPLIT_CHARS = 12
-"""A judgment shorter than this is never cut."""
 _RESERVED_SET_IDS = frozenset({"poems", "meta"})
 
 T = TypeVar("T")
@@ -105,47 +102,6 @@ class CollectionOptions:
 
 DEFAULT_NAMES = IndexNames()
 EMBEDDED_OPTIONS = CollectionOptions()
-
-
-@dataclass(frozen=True, slots=True)
-class PassageDoc:
-    """One indexed passage: what the payload says, plus the text its vectors are computed from."""
-
-    id: str
-    set_id: str
-    number: int
-    kind: PassageKind
-    category: str
-    text: str
-    source: str
-    clause: int
-    """1, 2, 3 … for a clause of a cut judgment; 0 for a whole passage."""
-    about: str = ""
-    """The category a whole short verdict is about (婚姻 for 允成), indexed with it as a name: its words
-    and bigrams, not its characters, so that 事 in a question does not reach every 家事 and 官事."""
-
-    @property
-    def point_id(self) -> int:
-        return stable_point_id(self.id)
-
-    def terms(self) -> list[str]:
-        """The sparse terms of the passage (see text.py)."""
-        return text.name_terms(self.about) + text.document_terms(self.text)
-
-    def embedding_text(self) -> str:
-        return f"{self.about}：{self.text}" if self.about else self.text
-
-    def payload(self) -> dict[str, Any]:
-        return {
-            "passage_id": self.id,
-            "set_id": self.set_id,
-            "number": self.number,
-            "kind": self.kind.value,
-            "category": self.category,
-            "text": self.text,
-            "source": self.source,
-            "clause": self.clause,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,53 +173,6 @@ def stable_point_id(key: str) -> int:
 
 def poem_point_id(set_id: str, number: int) -> int:
     return stable_point_id(f"{set_id}/{number}")
-
-
-def split_clauses(judgment: str) -> list[str]:
-    """The clauses of a judgment: its sentences (。；！？), long ones cut again at commas.
-
-    Returns ``[judgment]`` when there is nothing worth cutting (one sentence, or a short text).
-    """
-    clauses: list[str] = []
-    for sentence in re.split(r"[。；！？]+", judgment):
-        sentence = sentence.strip(" ，、：")
-        if len(sentence) <= MAX_CLAUSE_CHARS:
-            clauses.extend([sentence] if sentence else [])
-            continue
-        chunk = ""
-        for part in filter(None, (p.strip() for p in re.split(r"[，、：]", sentence))):
-            if chunk and len(chunk) + 1 + len(part) > MAX_CLAUSE_CHARS:
-                clauses.append(chunk)
-                chunk = part
-            else:
-                chunk = f"{chunk}，{part}" if chunk else part
-        clauses.extend([chunk] if chunk else [])
-    return clauses if len(clauses) > 1 and len(judgment) >= MIN_SPLIT_CHARS else [judgment]
-
-
-def passages_of(poem: Poem) -> list[PassageDoc]:
-    """Every passage indexed for a poem, in a stable order: verse, title, judgments in file order."""
-    base = f"{poem.set_id}/{poem.number}"
-
-    def doc(
-        pid: str, kind: PassageKind, category: str, body: str, clause: int, about: str = ""
-    ) -> PassageDoc:
-        return PassageDoc(pid, poem.set_id, poem.number, kind, category, body, poem.source, clause, about)
-
-    docs = [
-        doc(f"{base}/verse", PassageKind.VERSE, "", "，".join(poem.verse), 0),
-        doc(f"{base}/title", PassageKind.TITLE, "", poem.title, 0),
-    ]
-    for j in poem.judgments:
-        pid = f"{base}/judgment/{j.category}"
-        clauses = split_clauses(j.text)
-        if len(clauses) == 1:
-            # A short verdict (婚姻: 允成) is about its category, so the name is searchable with it.
-            docs.append(doc(pid, PassageKind.JUDGMENT, j.category, j.text, 0, about=j.category))
-        else:
-            for k, clause in enumerate(clauses, start=1):
-                docs.append(doc(f"{pid}/{k}", PassageKind.JUDGMENT, j.category, clause, k))
-    return docs
 
 
 def index_version(corpus: Corpus, embedder: Embedder | None = None) -> str:
@@ -384,7 +293,7 @@ def _plan(
     sparse = {TEXT_VECTOR: models.SparseVectorParams(modifier=models.Modifier.IDF)}
     for poem_set in corpus.sets:
         docs = [d for p in corpus.poems_of(poem_set.id) for d in passages_of(p)]
-        if len({d.point_id for d in docs}) != len(docs):
+        if len({stable_point_id(d.id) for d in docs}) != len(docs):
             raise ValueError(f"passage ids of set '{poem_set.id}' collide; rename a category")
         terms = [d.terms() for d in docs]
         avgdl = sum(len(t) for t in terms) / max(1, len(terms))
@@ -394,7 +303,7 @@ def _plan(
             vector: dict[str, Any] = {TEXT_VECTOR: text.document_vector(doc_terms, avgdl)}
             if embeddings is not None:
                 vector[DENSE_VECTOR] = embeddings[i]
-            points.append(models.PointStruct(id=d.point_id, vector=vector, payload=d.payload()))
+            points.append(models.PointStruct(id=stable_point_id(d.id), vector=vector, payload=d.payload()))
         config = {"vectors_config": dense, "sparse_vectors_config": sparse}
         planned.append((names.passages(poem_set.id), config, points))
     return planned

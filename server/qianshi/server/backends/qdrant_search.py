@@ -26,6 +26,7 @@ from typing import Any
 from qdrant_client import QdrantClient, models
 from qianshi.server.backends import text
 from qianshi.server.backends.corpus import poem_from_record
+from qianshi.server.backends.passages import PassageDoc, passages_of
 from qianshi.server.backends.qdrant_index import (
     DEFAULT_NAMES,
     DENSE_VECTOR,
@@ -34,9 +35,7 @@ from qianshi.server.backends.qdrant_index import (
     Compute,
     Embedder,
     IndexNames,
-    PassageDoc,
     Steps,
-    passages_of,
     poem_point_id,
     read_meta_steps,
     run_steps,

@@ -19,7 +19,8 @@ who know the topic should send it.
 
 Why the mapping is driven by the set's category list and not by set id: an operator's own set with names
 like 財運 or 感情 maps without code, and a set without per-topic judgments (guandi100) falls back to its
-general category. The vocabulary and keywords live in ``categories_data.py``.
+general category. The vocabulary lives in ``categories_data.py``, its keywords in ``categories_zh.py``
+and ``categories_en.py``.
 """
 
 from __future__ import annotations
@@ -32,15 +33,9 @@ from dataclasses import dataclass
 
 from qianshi.server import errors
 from qianshi.server.domain import CategoryChoice, CategorySource, PoemSet
-from qianshi.server.pipeline.categories_data import (
-    GENERAL,
-    MASK_EN,
-    MASK_ZH,
-    MIN_SCORE,
-    S2T,
-    SPECS,
-    TIE_ORDER,
-)
+from qianshi.server.pipeline.categories_data import GENERAL, MIN_SCORE, SPECS, TIE_ORDER
+from qianshi.server.pipeline.categories_en import MASK_EN
+from qianshi.server.pipeline.categories_zh import MASK_ZH, S2T
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from qianshi.server.domain import GenerationChunk
 
@@ -28,7 +28,7 @@ def _splittable(text: str) -> bool:
 
 async def coalesce(
     chunks: AsyncIterator[GenerationChunk], window_s: float = WINDOW_S
-) -> AsyncIterator[GenerationChunk]:
+) -> AsyncGenerator[GenerationChunk, None]:
     """Yield ``chunks`` merged into clause-sized pieces; the final chunk passes through last.
 
     An exception of the upstream is raised after the text held so far was yielded.

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from qianshi.server.domain import CategoryChoice, PoemSet
 from qianshi.server.errors import FieldViolation, InvalidArgument, NotFound, QianshiError
-from qianshi.server.pipeline import categories
+from qianshi.server.pipeline.categories import resolve as resolve_category
 
 MAX_QUESTION_CHARS = 500
 MAX_TOKENS_LIMIT = 4096
@@ -107,7 +107,7 @@ def validate(params: InterpretParams, sets: Mapping[str, PoemSet], limits: Limit
     choice = None
     if poem_set is not None and question and not bad:
         try:
-            choice = categories.resolve(poem_set, params.category.strip(), question)
+            choice = resolve_category(poem_set, params.category.strip(), question)
         except InvalidArgument as exc:
             bad.extend(exc.violations)
 

@@ -27,9 +27,10 @@ class Retriever(Protocol):
         starts: no process may be forked once gRPC runs)."""
         ...
 
-    async def start(self, progress: Callable[[int, int], None] | None = None) -> None:
+    async def start(self, progress: Callable[[int, int], None] | None = None) -> object:
         """Open the store, building or updating the index when needed; ``progress(done, total)``
-        reports indexing. Returns when the store is ready to answer."""
+        reports indexing. Returns when the store is ready to answer (what it returns, if anything,
+        is a report for the logs)."""
         ...
 
     async def sets(self) -> Sequence[PoemSet]:

@@ -88,6 +88,7 @@ OPTIONS: list[Option] = [
     Option("--max-write-stall", "seconds a write to a slow reader may wait; then the call ends", 30.0, float),
     Option("--max-message-bytes", "largest request message accepted, in bytes", 65536, int),
     Option("--max-metadata-bytes", "largest request metadata (headers) accepted, in bytes", 8192, int),
+    Option("--max-pending-calls", "calls gRPC may hold before the service takes them (bursts)", 20000, int),
     Option("--auth-tokens-file", "bearer tokens: one sha256:<hex> (or NAME sha256:<hex>) per line", ""),
     Option("--auth-tokens", "comma-separated bearer tokens (set it in the environment)", "", secret=True),
     Option("--auth-open-health", "serve health checks without a token when auth is on", True, _bool),

@@ -7,6 +7,11 @@
   beyond it) and ``--max-metadata-bytes`` (all headers of a call; soft and hard limit alike, so the
   answer is always RESOURCE_EXHAUSTED, never a coin toss between the two limits). The question's
   length is the pipeline's own check (500 characters, INVALID_ARGUMENT).
+- Bursts: gRPC core holds the calls that arrived but that grpc.aio has not yet taken (it takes
+  them one at a time per method, one loop turn each) and, past 1,000 of them, cancels new ones at
+  random (past 3,000, all): the CANCELLED that bursts of ≥ 2,000 stream opens saw (FACTS.md).
+  ``--max-pending-calls`` raises both limits to one deterministic bound, so overload is answered
+  by the service's own admission control (RESOURCE_EXHAUSTED with a retry hint) instead.
 - Malformed requests: grpcio answers bytes that do not parse as the request message with UNKNOWN
   and the parser's exception text. ``RequestGuard`` parses them itself and answers INVALID_ARGUMENT
   with a plain message instead (the error contract: no status outside the documented ones, no
@@ -31,11 +36,13 @@ Options = list[tuple[str, Any]]
 
 
 def server_options(args: argparse.Namespace) -> Options:
-    """gRPC server channel arguments for the size limits."""
+    """gRPC server channel arguments for the size limits and the backlog of calls not yet taken."""
     return [
         ("grpc.max_receive_message_length", args.max_message_bytes),
         ("grpc.max_metadata_size", args.max_metadata_bytes),
         ("grpc.absolute_max_metadata_size", args.max_metadata_bytes),
+        ("grpc.server.max_pending_requests", args.max_pending_calls),
+        ("grpc.server.max_pending_requests_hard_limit", args.max_pending_calls),
     ]
 
 

@@ -11,12 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import time
 from dataclasses import dataclass
 
 from qianshi.server.domain import (
-    CategorySource,
     GenerationChunk,
     GenerationRequest,
     Passage,
@@ -24,11 +22,13 @@ from qianshi.server.domain import (
     Query,
     Stage,
 )
-from qianshi.server.errors import BackendFailed, ErrorCode, QianshiError
-from qianshi.server.pipeline import categories
+from qianshi.server.errors import BackendFailed
+from qianshi.server.pipeline import categories, messages
 from qianshi.server.pipeline.admission import GenerationSlots, wait_for_slot
+from qianshi.server.pipeline.citations import citations
 from qianshi.server.pipeline.coalesce import coalesce
-from qianshi.server.pipeline.eventlog import EventLog, LogFull
+from qianshi.server.pipeline.estimates import Estimates
+from qianshi.server.pipeline.eventlog import EventLog
 from qianshi.server.pipeline.events import (
     Accepted,
     Failure,
@@ -39,7 +39,7 @@ from qianshi.server.pipeline.events import (
     StageStarted,
     TextDelta,
 )
-from qianshi.server.pipeline.estimates import Estimates
+from qianshi.server.pipeline.failures import expected, failure_of
 from qianshi.server.pipeline.messages import message
 from qianshi.server.pipeline.pacer import Emitter, Pacer
 from qianshi.server.pipeline.progress import Plan, Progress
@@ -47,9 +47,6 @@ from qianshi.server.pipeline.requests import TaskSpec
 from qianshi.server.pipeline.seams import Generator, Retriever
 
 log = logging.getLogger(__name__)
-_CITATION = re.compile(r"\[(\d{1,3})\]")
-DRAINING = "qianshi:draining"
-"""The cancel message that tells a task the server is shutting down (it then ends UNAVAILABLE)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +115,7 @@ class Interpreter:
         progress = Progress(plan, started)
         emitter = Emitter(events, task_id, progress, started)
         loc = spec.locale
-        category_label = self._category_label(spec)
+        category_label = messages.category_label(spec.category, loc)
         text_so_far: list[str] = []
         try:
             await emitter.emit(
@@ -158,64 +155,14 @@ class Interpreter:
                 predicted=plan.retrieval_s + plan.generation_s,
             )
         except asyncio.CancelledError as exc:
-            if exc.args and exc.args[0] == DRAINING:
-                failure = Failure(
-                    ErrorCode.UNAVAILABLE,
-                    "the server is shutting down; retry the request on another server",
-                    "SERVER_DRAINING",
-                    "".join(text_so_far),
-                    retry_after_s=1.0,
-                )
-                note = message(loc, "draining")
-            else:
-                failure = Failure(
-                    ErrorCode.CANCELLED, "the task was cancelled", "CANCELLED", "".join(text_so_far)
-                )
-                note = message(loc, "cancelled")
+            failure = failure_of(exc, task_id, "".join(text_so_far))
+            note = message(loc, "draining" if failure.reason == "SERVER_DRAINING" else "cancelled")
             await self._fail_shielded(emitter, failure, note)
             raise
-        except TimeoutError:
-            await self._fail(
-                emitter,
-                Failure(
-                    ErrorCode.DEADLINE_EXCEEDED,
-                    "the deadline passed before the interpretation was finished",
-                    "DEADLINE_EXCEEDED",
-                    "".join(text_so_far),
-                ),
-                loc,
-            )
-        except QianshiError as exc:
-            await self._fail(
-                emitter,
-                Failure(
-                    exc.code,
-                    exc.message,
-                    exc.reason,
-                    exc.partial_text or "".join(text_so_far),
-                    exc.violations,
-                    exc.retry_after_s,
-                ),
-                loc,
-            )
-        except LogFull:
-            await self._fail(
-                emitter,
-                Failure(ErrorCode.RESOURCE_EXHAUSTED, "the task produced too many events", "LOG_FULL"),
-                loc,
-            )
-        except Exception:
-            log.exception("task failed", extra={"task_id": task_id})
-            await self._fail(
-                emitter,
-                Failure(
-                    ErrorCode.INTERNAL,
-                    f"internal error (task {task_id})",
-                    "INTERNAL",
-                    "".join(text_so_far),
-                ),
-                loc,
-            )
+        except Exception as exc:
+            if not expected(exc):
+                log.exception("task failed", extra={"task_id": task_id})
+            await self._fail(emitter, failure_of(exc, task_id, "".join(text_so_far)), loc)
 
     # stages ----------------------------------------------------------------------------------------
 
@@ -236,7 +183,9 @@ class Interpreter:
             poem = await self.retriever.poem(spec.poem_set.id, spec.number)
             progress.retrieval_signal("poem")
             phase[0] = "searching"
-            await emitter.emit(PoemFound(poem), message(loc, "poem_found", title=poem.title, category=category_label))
+            await emitter.emit(
+                PoemFound(poem), message(loc, "poem_found", title=poem.title, category=category_label)
+            )
             query = Query(
                 spec.poem_set.id,
                 spec.number,
@@ -264,7 +213,9 @@ class Interpreter:
         poem, passages = await Pacer(emitter).run(work(), config.tick_retrieval_s, tick)
         duration = time.monotonic() - started
         self.estimates.observe(self._ret_key, duration, predicted=usual)
-        await emitter.emit(StageCompleted(Stage.RETRIEVAL, duration), message(loc, "retrieval_done", duration=duration))
+        await emitter.emit(
+            StageCompleted(Stage.RETRIEVAL, duration), message(loc, "retrieval_done", duration=duration)
+        )
         return poem, passages, duration
 
     async def _generate(
@@ -287,7 +238,9 @@ class Interpreter:
             if gen.name == "grounded"
             else message(loc, "generation_started_llm", model=gen.model)
         )
-        await emitter.emit(StageStarted(Stage.GENERATION, self._learned(f"{self._gen_key}/duration")), start_message)
+        await emitter.emit(
+            StageStarted(Stage.GENERATION, self._learned(f"{self._gen_key}/duration")), start_message
+        )
         request = GenerationRequest(
             request_id=task_id,
             question=spec.question,
@@ -327,7 +280,9 @@ class Interpreter:
                     )
                     offset += len(chunk.text)
             if final is None:
-                raise BackendFailed("the generator ended without a final chunk", reason="GENERATION_INCOMPLETE")
+                raise BackendFailed(
+                    "the generator ended without a final chunk", reason="GENERATION_INCOMPLETE"
+                )
             first = progress.first_unit_at
             ttft = None if first is None else first - started
             span = time.monotonic() - first if first is not None else 0.0
@@ -373,22 +328,12 @@ class Interpreter:
         retrieval_s: float,
         generation_s: float,
     ) -> Result:
-        by_citation = {p.citation: p.id for p in passages}
-        cited: list[str] = []
-        unknown: list[int] = []
-        for match in _CITATION.finditer(generated.text):
-            number = int(match.group(1))
-            pid = by_citation.get(number)
-            if pid is None:
-                if number not in unknown:
-                    unknown.append(number)
-            elif pid not in cited:
-                cited.append(pid)
+        cited, unknown = citations(generated.text, passages)
         final = generated.final
         return Result(
             text=generated.text,
-            cited_passage_ids=tuple(cited),
-            unknown_citations=tuple(unknown),
+            cited_passage_ids=cited,
+            unknown_citations=unknown,
             prompt_tokens=final.prompt_tokens,
             completion_tokens=final.completion_tokens,
             timings=((Stage.RETRIEVAL, retrieval_s), (Stage.GENERATION, generation_s)),
@@ -404,16 +349,6 @@ class Interpreter:
     def _learned(self, key: str) -> float | None:
         found = self.estimates.learned(key)
         return found.mean if found is not None else None
-
-    @staticmethod
-    def _category_label(spec: TaskSpec) -> str:
-        choice = spec.category
-        if spec.locale == "en":
-            name = categories.english_name(choice.common)
-            return name if choice.source is not CategorySource.DEFAULT else "your question in general"
-        if choice.common and choice.common != choice.category:
-            return f"「{choice.common}」（{choice.category}）"
-        return f"「{choice.category}」"
 
     async def _fail(self, emitter: Emitter, failure: Failure, locale: str) -> None:
         if not emitter.ended:

@@ -8,12 +8,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from qianshi.server.domain import CategoryChoice, CategorySource
+from qianshi.server.pipeline.categories import english_name
+
 _T: dict[str, tuple[str, str]] = {
     # key: (zh-Hant, en)
-    "accepted": ("已受理：{set_name}第 {number} 籤，問{category}", "accepted: {set_name} no. {number}, about {category}"),
+    "accepted": (
+        "已受理：{set_name}第 {number} 籤，問{category}",
+        "accepted: {set_name} no. {number}, about {category}",
+    ),
     "queued": ("等待生成資源（第 {position} 位）", "waiting for a generation slot (position {position})"),
     "retrieval_started": ("正在取出第 {number} 籤的籤詩", "fetching poem no. {number}"),
-    "poem_found": ("已取得籤詩〈{title}〉，正在為{category}查找解籤", "found 〈{title}〉; searching the judgments for {category}"),
+    "poem_found": (
+        "已取得籤詩〈{title}〉，正在為{category}查找解籤",
+        "found 〈{title}〉; searching the judgments for {category}",
+    ),
     "searching": ("正在為{category}查找解籤", "searching the judgments for {category}"),
     "fetching": ("正在取出第 {number} 籤的籤詩", "fetching poem no. {number}"),
     "retrieval_slow": (
@@ -23,7 +32,10 @@ _T: dict[str, tuple[str, str]] = {
     "passages_found": ("找到 {count} 段相關籤解", "found {count} relevant passages"),
     "retrieval_done": ("查找完成（{duration:.2f} 秒）", "retrieval done ({duration:.2f} s)"),
     "generation_started_grounded": ("正在依籤解撰寫解說", "composing the interpretation from the judgments"),
-    "generation_started_llm": ("已送出給模型 {model}，等待第一個字", "sent to the model {model}; waiting for its first token"),
+    "generation_started_llm": (
+        "已送出給模型 {model}，等待第一個字",
+        "sent to the model {model}; waiting for its first token",
+    ),
     "waiting_first_token": (
         "模型排隊與讀入提示中，尚未產生文字（已 {elapsed:.1f} 秒）",
         "the model is queueing and reading the prompt; no text yet ({elapsed:.1f} s)",
@@ -38,7 +50,10 @@ _T: dict[str, tuple[str, str]] = {
         "writing the interpretation; no new text from the model for {idle:.1f} s",
     ),
     "generation_done": ("解說完成（{duration:.1f} 秒）", "interpretation written ({duration:.1f} s)"),
-    "fallback": ("模型無法使用（{reason}），改由籤解直接撰寫", "the model failed ({reason}); composing from the judgments instead"),
+    "fallback": (
+        "模型無法使用（{reason}），改由籤解直接撰寫",
+        "the model failed ({reason}); composing from the judgments instead",
+    ),
     "done": ("解籤完成", "interpretation complete"),
     "failed": ("未能完成：{reason}", "failed: {reason}"),
     "cancelled": ("已取消", "cancelled"),
@@ -59,3 +74,16 @@ def message(locale: str, key: str, **values: Any) -> str:
 
 def keys() -> tuple[str, ...]:
     return tuple(_T)
+
+
+def category_label(choice: CategoryChoice, locale: str) -> str:
+    """How the task's category is named in its messages (「功名」, 「疾病」（治病）, "health")."""
+    if locale == "en":
+        return (
+            english_name(choice.common)
+            if choice.source is not CategorySource.DEFAULT
+            else "your question in general"
+        )
+    if choice.common and choice.common != choice.category:
+        return f"「{choice.common}」（{choice.category}）"
+    return f"「{choice.category}」"

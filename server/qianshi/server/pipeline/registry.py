@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from qianshi.server.errors import BackendUnavailable, NotFound, ResourceExhausted
 from qianshi.server.pipeline.eventlog import EventLog, TaskMeta
 from qianshi.server.pipeline.events import Event
-from qianshi.server.pipeline.interpret import DRAINING, Interpreter
+from qianshi.server.pipeline.failures import DRAINING
+from qianshi.server.pipeline.interpret import Interpreter
 from qianshi.server.pipeline.requests import TaskSpec
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,9 @@ class Registry:
             if known is not None and await self.events.meta(known) is not None:
                 return known
         if not self.accepting:
-            raise BackendUnavailable("the server is shutting down", reason="SERVER_DRAINING", retry_after_s=1.0)
+            raise BackendUnavailable(
+                "the server is shutting down", reason="SERVER_DRAINING", retry_after_s=1.0
+            )
         if len(self._live) >= self.max_active:
             raise ResourceExhausted(
                 f"the server is running its maximum of {self.max_active} tasks", retry_after_s=1.0
@@ -148,7 +151,9 @@ class Registry:
     # reading ---------------------------------------------------------------------------------------
 
     @contextlib.asynccontextmanager
-    async def subscribe(self, task_id: str, owner: str, after_seq: int = 0) -> AsyncIterator[AsyncIterator[Event]]:
+    async def subscribe(
+        self, task_id: str, owner: str, after_seq: int = 0
+    ) -> AsyncIterator[AsyncIterator[Event]]:
         """Read a task's events after ``after_seq``; leaving applies the task's disconnect policy."""
         await self.find(task_id, owner)
         live = self._live.get(task_id)

@@ -1,0 +1,183 @@
+"""``python -m bench run``: the never-silent stream under load, side by side with the baselines.
+
+    python -m bench run --quick                      # N = 1, 100, 1,000; about two minutes
+    python -m bench run                              # N = 1, 100, 1,000, 5,000, 10,000
+    python -m bench run --n 100 --designs qianshi --ttft 1-3 --tokens 160
+
+Everything starts on loopback: the vLLM stand-in (its own process), each design's server (its own
+process; Qianshi with its retrieval worker), and one or two client processes. Writes
+``<out>/report-<time>.json`` and ``<out>/latest.json``, ``<out>/gaps.png`` and ``<out>/progress.png``,
+and prints a JSON summary with the ratios and the targets. What each figure means: bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import plots
+from bench.procs import start_standin
+from bench.report import ratios, summary, targets
+from bench.run import RELAY_PROFILE, Settings, prepare, run_level, run_relay
+
+DESIGNS = ("qianshi", "naive", "threadpool")
+MODES: dict[str, dict[str, Any]] = {
+    "quick": {"ns": [1, 100, 1000], "ttft": "1", "tokens": 30, "hold_s": 17.0, "warmup_tasks": 16},
+    "full": {
+        "ns": [1, 100, 1000, 5000, 10000],
+        "ttft": "1-3",
+        "tokens": 160,
+        "hold_s": 30.0,
+        "warmup_tasks": 24,
+    },
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="run the benchmark and write the report")
+    r.add_argument("--quick", action="store_true", help="N = 1, 100, 1,000 with short timings")
+    r.add_argument("--n", default="", help="comma-separated stream counts (default: by mode)")
+    r.add_argument("--designs", default=",".join(DESIGNS), help="comma-separated: qianshi,naive,threadpool")
+    r.add_argument("--out", default="bench/results", help="folder for the report, the plots and the index")
+    r.add_argument("--tick", type=float, default=0.8, help="tick interval of every stage (s)")
+    r.add_argument("--ttft", default="", help="stand-in time to first token: seconds or a range 1-3")
+    r.add_argument("--rate", type=float, default=50.0, help="stand-in tokens per second")
+    r.add_argument("--tokens", type=int, default=0, help="stand-in tokens per answer")
+    r.add_argument("--hold", type=float, default=0.0, help="seconds the window stays open after the ramp")
+    r.add_argument("--wave", type=int, default=50, help="streams opened per wave")
+    r.add_argument("--wave-interval", type=float, default=0.05, help="seconds between waves")
+    r.add_argument("--warmup", type=int, default=-1, help="warm-up tasks that teach the estimates")
+    r.add_argument("--clients", type=int, default=0, help="client processes (0: by N)")
+    r.add_argument("--relay-n", type=int, default=100, help="streams of the relay level (0: skip it)")
+    r.add_argument("--relay-profile", default=RELAY_PROFILE, help="stand-in profile of the relay level")
+    r.add_argument(
+        "--quiet-wait", type=float, default=0.0, help="wait up to S s for a quiet machine per level"
+    )
+    r.add_argument("--profile", action="store_true", help="record the servers with py-spy (needs py-spy)")
+    return p
+
+
+def settings_from(args: argparse.Namespace) -> tuple[Settings, str]:
+    mode = "quick" if args.quick else "full"
+    defaults = MODES[mode]
+    designs = [d.strip() for d in args.designs.split(",") if d.strip()]
+    unknown = set(designs) - set(DESIGNS)
+    if unknown:
+        raise SystemExit(f"unknown designs: {', '.join(sorted(unknown))}")
+    ns = [int(x) for x in args.n.split(",") if x.strip()] if args.n else defaults["ns"]
+    settings = Settings(
+        out=Path(args.out),
+        designs=designs,
+        ns=ns,
+        tick_s=args.tick,
+        ttft=args.ttft or defaults["ttft"],
+        rate=args.rate,
+        tokens=args.tokens or defaults["tokens"],
+        hold_s=args.hold or defaults["hold_s"],
+        wave_size=args.wave,
+        wave_interval_s=args.wave_interval,
+        warmup_tasks=defaults["warmup_tasks"] if args.warmup < 0 else args.warmup,
+        clients=args.clients,
+        profile=args.profile,
+        relay_n=args.relay_n,
+        relay_profile=args.relay_profile,
+        quiet_wait_s=args.quiet_wait,
+    )
+    return settings, mode
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    settings, mode = settings_from(args)
+    settings.out.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    standin, settings.standin_url = start_standin(settings.ttft, settings.rate, settings.tokens)
+    levels: list[dict[str, Any]] = []
+    try:
+        settings.state = prepare(settings, standin)
+        for level, n in enumerate(settings.ns):
+            for design in settings.designs:
+                print(f"[bench] {design} N={n:,} …", file=sys.stderr, flush=True)
+                levels.append(
+                    run_level(settings, standin, design, n, level * len(DESIGNS) + DESIGNS.index(design))
+                )
+        if settings.relay_n > 0 and "qianshi" in settings.designs:
+            print(f"[bench] relay N={settings.relay_n:,} …", file=sys.stderr, flush=True)
+            levels.append(run_relay(settings, standin, settings.relay_n, len(settings.ns) * len(DESIGNS)))
+    finally:
+        standin.stop()
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(started))
+    plots.gaps([lv for lv in levels if lv["design"] in DESIGNS], settings.tick_s, settings.out / "gaps.png")
+    sample = _progress_level(levels)
+    has_progress = sample is not None and plots.progress(
+        sample["_"]["streams"], sample["n"], settings.out / "progress.png"
+    )
+    report = {
+        "command": "python -m bench " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("__main__.py") else "",
+        "mode": mode,
+        "started": stamp,
+        "duration_s": round(time.time() - started, 1),
+        "machine": {
+            "cores": len(os.sched_getaffinity(0)),
+            "cpu": _cpu_model(),
+            "python": platform.python_version(),
+        },
+        "settings": {
+            "designs": settings.designs,
+            "ns": settings.ns,
+            "tick_s": settings.tick_s,
+            "standin": {
+                "ttft_s": settings.ttft,
+                "rate_tokens_per_s": settings.rate,
+                "tokens": settings.tokens,
+            },
+            "hold_s": settings.hold_s,
+            "waves": {"size": settings.wave_size, "interval_s": settings.wave_interval_s},
+            "warmup_tasks": settings.warmup_tasks,
+            "relay": {"n": settings.relay_n, "standin_profile": settings.relay_profile},
+        },
+        "levels": [{k: v for k, v in level.items() if k != "_"} for level in levels],
+        "ratios": ratios(levels),
+        "targets": targets(levels),
+        "plots": ["gaps.png", *(["progress.png"] if has_progress else [])],
+    }
+    text = json.dumps(report, indent=2, ensure_ascii=False)
+    (settings.out / f"report-{stamp}.json").write_text(text)
+    (settings.out / "latest.json").write_text(text)
+    return report
+
+
+def _progress_level(levels: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The Qianshi level whose sample best shows progress: the largest N with finished streams."""
+    best = None
+    for level in levels:
+        if level["design"] == "qianshi" and level["outcomes"].get("result", 0) >= 3:
+            best = level if best is None or level["n"] > best["n"] else best
+    return best
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    report = run(args)
+    print(json.dumps(summary(report), indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,238 @@
+"""What both baselines share: the blocking work, the events they send, and the server around them.
+
+The work is Qianshi's own, called the simple way: the request is validated by the pipeline's
+``validate`` (same category inference), the poem and passages come from ``QdrantSearcher`` on an
+embedded ``QdrantClient`` opened in this process (same index, same query), and the text comes from the
+same stand-in through a *blocking* ``httpx.Client`` reading the SSE stream, with the same prompt
+(``build_messages``). Nothing here streams text deltas: a blocking call returns the whole answer.
+
+``serve`` runs a grpc.aio server with a servicer, prints ``baseline serving on port N`` on stderr when
+it is ready, and — for the benchmark — measures the event loop's lag the way the Qianshi server does
+(how late a 100 ms sleep wakes up), written as JSON ``[[time, lag], …]`` to ``--lag-file`` when it stops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import grpc
+import httpx
+from qdrant_client import QdrantClient
+from qianshi.server.backends import text
+from qianshi.server.backends.prompt import build_messages
+from qianshi.server.backends.qdrant_search import QdrantSearcher
+from qianshi.server.domain import GenerationRequest, Passage, Poem, Query
+from qianshi.server.pipeline import categories
+from qianshi.server.pipeline.requests import Limits, TaskSpec, validate
+from qianshi.server.service import convert
+from qianshi.server.service.status import from_error, to_grpc
+from qianshi.v1 import events_pb2, interpret_service_pb2, interpret_service_pb2_grpc
+
+PASSAGES_LIMIT = 6
+LAG_INTERVAL_S = 0.1
+
+
+class BlockingWork:
+    """Retrieval and generation as plain blocking functions (safe to call from several threads)."""
+
+    def __init__(self, state_dir: Path, llm_url: str, model: str) -> None:
+        text.configure(state_dir / "cache")
+        text.warm_up()
+        self.client = QdrantClient(path=str(state_dir / "qdrant"))
+        self.searcher = QdrantSearcher(self.client)
+        self.sets = {s.id: s for s in self.searcher.sets()}
+        self.limits = Limits()
+        self.url = llm_url.rstrip("/") + "/chat/completions"
+        self.model = model
+        self.http = httpx.Client(timeout=httpx.Timeout(120.0, connect=5.0))
+
+    def spec(self, request: interpret_service_pb2.InterpretRequest) -> TaskSpec:
+        return validate(convert.params(request), self.sets, self.limits)
+
+    def poem(self, set_id: str, number: int) -> Poem:
+        return self.searcher.get_poem(set_id, number)
+
+    def retrieve(self, spec: TaskSpec) -> tuple[Poem, list[Passage]]:
+        poem = self.searcher.get_poem(spec.poem_set.id, spec.number)
+        query = Query(
+            spec.poem_set.id,
+            spec.number,
+            spec.question,
+            spec.category.category,
+            categories.search_terms(spec.category.common),
+            PASSAGES_LIMIT,
+        )
+        return poem, self.searcher.search_passages(query, poem=poem)
+
+    def generate(self, spec: TaskSpec, poem: Poem, passages: list[Passage]) -> tuple[str, int]:
+        """The whole interpretation and its completion tokens, read from the SSE stream."""
+        request = GenerationRequest(
+            request_id="baseline",
+            question=spec.question,
+            locale=spec.locale,
+            poem=poem,
+            passages=tuple(passages),
+            category=spec.category.category,
+            common_category=spec.category.common,
+            max_tokens=spec.max_tokens,
+            seed=spec.seed,
+        )
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": build_messages(request, max_prompt_tokens=8192 - spec.max_tokens),
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "max_tokens": spec.max_tokens,
+        }
+        if spec.seed is not None:
+            body["seed"] = spec.seed
+        parts: list[str] = []
+        tokens = 0
+        with self.http.stream("POST", self.url, json=body) as response:
+            response.raise_for_status()
+            for line in response.iter_lines():
+                if not line.startswith("data: "):
+                    continue
+                data = line[6:]
+                if data == "[DONE]":
+                    break
+                chunk = json.loads(data)
+                for choice in chunk.get("choices") or ():
+                    content = (choice.get("delta") or {}).get("content")
+                    if content:
+                        parts.append(content)
+                        tokens += 1
+        return "".join(parts), tokens
+
+    def close(self) -> None:
+        self.http.close()
+        self.client.close()
+
+
+class Events:
+    """Numbers and stamps the events of one call (``seq`` 1, 2, 3 …, like the real server)."""
+
+    def __init__(self, task_id: str) -> None:
+        self.task_id = task_id
+        self.seq = 0
+        self.started = time.monotonic()
+        self.last = self.started
+
+    def make(self, stage: Any, percent: float, message: str, **payload: Any) -> events_pb2.ProgressEvent:
+        now = time.monotonic()
+        self.seq += 1
+        self.last = now
+        event = events_pb2.ProgressEvent(
+            task_id=self.task_id, seq=self.seq, stage=stage, percent=percent, message=message, **payload
+        )
+        elapsed = now - self.started
+        event.elapsed.seconds, event.elapsed.nanos = int(elapsed), int((elapsed % 1) * 1e9)
+        stamp = time.time()
+        event.timestamp.seconds, event.timestamp.nanos = int(stamp), int((stamp % 1) * 1e9)
+        return event
+
+    def accepted(self, spec: TaskSpec) -> events_pb2.ProgressEvent:
+        accepted = events_pb2.Accepted(
+            category=spec.category.category, locale=spec.locale, generator="openai"
+        )
+        return self.make(events_pb2.STAGE_ACCEPTED, 0.0, "accepted", accepted=accepted)
+
+    def found(self, poem: Poem, passages: list[Passage]) -> list[events_pb2.ProgressEvent]:
+        found = events_pb2.Passages(passages=[convert.passage(p) for p in passages])
+        return [
+            self.make(events_pb2.STAGE_RETRIEVAL, 5.0, "poem found", poem=convert.poem(poem)),
+            self.make(events_pb2.STAGE_RETRIEVAL, 10.0, "passages found", passages=found),
+        ]
+
+    def generating(self) -> events_pb2.ProgressEvent:
+        started = events_pb2.StageStarted(stage=events_pb2.STAGE_GENERATION)
+        return self.make(events_pb2.STAGE_GENERATION, 10.0, "generating", stage_started=started)
+
+    def tick(self, stage: int, percent: float) -> events_pb2.ProgressEvent:
+        return self.make(stage, percent, "still working", tick=events_pb2.Tick())
+
+    def result(self, text_: str, tokens: int) -> events_pb2.ProgressEvent:
+        result = events_pb2.Result(
+            text=text_, usage=events_pb2.Usage(completion_tokens=tokens), generator="openai"
+        )
+        return self.make(events_pb2.STAGE_DONE, 100.0, "done", result=result)
+
+
+class BaselineService(interpret_service_pb2_grpc.InterpretServiceServicer):
+    """The unary look-ups both baselines answer the same way (the streams differ)."""
+
+    def __init__(self, work: BlockingWork) -> None:
+        self.work = work
+        self.calls = 0
+
+    def next_task_id(self) -> str:
+        self.calls += 1
+        return f"b_{self.calls}"
+
+    async def GetPoem(
+        self, request: interpret_service_pb2.GetPoemRequest, context: grpc.aio.ServicerContext
+    ) -> interpret_service_pb2.GetPoemResponse:
+        try:
+            poem = self.work.poem(request.set_id, request.number)
+        except Exception as exc:
+            await context.abort_with_status(to_grpc(from_error(exc)))
+            raise
+        return interpret_service_pb2.GetPoemResponse(poem=convert.poem(poem))
+
+
+def parse(argv: list[str] | None, prog: str) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog=prog)
+    p.add_argument("--listen", default="127.0.0.1:0")
+    p.add_argument("--state-dir", required=True, help="a built Qianshi state folder (its own copy)")
+    p.add_argument("--llm-url", required=True)
+    p.add_argument("--llm-model", default="standin")
+    p.add_argument("--tick", type=float, default=0.8, help="silence interval of the thread-pool ticker")
+    p.add_argument("--lag-file", default="", help="write the loop's lag samples here (JSON) on exit")
+    return p.parse_args(argv)
+
+
+async def serve(args: argparse.Namespace, make: Callable[[BlockingWork], BaselineService], name: str) -> None:
+    """Serve until SIGTERM/SIGINT."""
+    work = BlockingWork(Path(args.state_dir), args.llm_url, args.llm_model)
+    server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+    interpret_service_pb2_grpc.add_InterpretServiceServicer_to_server(make(work), server)
+    port = server.add_insecure_port(args.listen)
+    await server.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    print(f"{name} serving on port {port}", file=sys.stderr, flush=True)
+    samples: list[tuple[float, float]] = []
+    lag = asyncio.ensure_future(_watch_lag(samples))
+    try:
+        await stop.wait()
+    finally:
+        lag.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await lag
+        await server.stop(0.5)
+        work.close()
+        if args.lag_file:
+            _write_lag(Path(args.lag_file), samples)
+
+
+async def _watch_lag(samples: list[tuple[float, float]]) -> None:
+    """Like the Qianshi server's metrics: how late a 100 ms sleep wakes up (with the wall time)."""
+    while True:
+        start = time.monotonic()
+        await asyncio.sleep(LAG_INTERVAL_S)
+        samples.append((time.time(), max(time.monotonic() - start - LAG_INTERVAL_S, 0.0)))
+
+
+def _write_lag(path: Path, samples: list[tuple[float, float]]) -> None:
+    path.write_text(json.dumps(samples))

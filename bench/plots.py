@@ -1,0 +1,99 @@
+"""The report's pictures (matplotlib, headless).
+
+- ``gaps.png``: per design, the share of gaps longer than x (a survival curve, log-log) for each N,
+  with the tick interval and the silence threshold (2 × tick) marked: the never-silent property
+  is the curve dropping to nothing right after the tick line.
+- ``progress.png``: for a sample of Qianshi streams, percent over time (left) and the ETA against the
+  real remaining time (right).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+from bench.analysis import ETA, KIND, PERCENT, RECEIVED
+from bench.client import Stream
+
+DESIGN_TITLES = {
+    "qianshi": "Qianshi (worker process, pacer)",
+    "naive": "naive (blocking on the loop)",
+    "threadpool": "thread pool (same interpreter)",
+}
+
+
+def gaps(levels: Sequence[Mapping[str, Any]], tick_s: float, path: Path) -> None:
+    designs = list(dict.fromkeys(level["design"] for level in levels))
+    fig, axes = plt.subplots(1, len(designs), figsize=(5.2 * len(designs), 4.2), sharey=True, squeeze=False)
+    for ax, design in zip(axes[0], designs, strict=True):
+        for level in (lv for lv in levels if lv["design"] == design):
+            values = sorted(level["_"]["gaps"])
+            if not values:
+                continue
+            count = len(values)
+            share = [(count - i) / count for i in range(count)]
+            ax.step(
+                values, share, where="post", label=f"N = {level['n']:,} (p99 {level['gap_s']['p99']:.2f} s)"
+            )
+        ax.axvline(tick_s, color="grey", linestyle=":", linewidth=1)
+        ax.axvline(2 * tick_s, color="red", linestyle="--", linewidth=1)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlim(1e-3, None)
+        ax.set_title(DESIGN_TITLES.get(design, design), fontsize=10)
+        ax.set_xlabel("gap between events at the client (s)")
+        ax.grid(True, which="both", alpha=0.2)
+        ax.legend(fontsize=8, loc="lower left")
+    axes[0][0].set_ylabel("share of gaps longer than x")
+    fig.suptitle(f"Inter-event gaps (tick {tick_s} s: dotted; silence threshold {2 * tick_s} s: dashed)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def progress(streams: Sequence[Stream], n: int, path: Path, sample: int = 6) -> bool:
+    """Plot up to ``sample`` finished streams; False when none finished."""
+    done = [s for s in streams if s.outcome == "result" and len(s.events) > 2]
+    if not done:
+        return False
+    step = max(len(done) // sample, 1)
+    chosen = done[::step][:sample]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for k, s in enumerate(chosen):
+        color = f"C{k}"
+        times = [e[RECEIVED] - s.opened for e in s.events]
+        left.step(times, [e[PERCENT] for e in s.events], where="post", color=color)
+        left.plot(times, [e[PERCENT] for e in s.events], ".", color=color, markersize=3)
+        end = s.events[-1][RECEIVED]
+        live = [e for e in s.events[:-1] if e[ETA] >= 0]
+        right.plot(
+            [e[RECEIVED] - s.opened for e in live], [e[ETA] for e in live], ".-", color=color, markersize=3
+        )
+        right.plot(
+            [e[RECEIVED] - s.opened for e in live],
+            [end - e[RECEIVED] for e in live],
+            ":",
+            color=color,
+            linewidth=1,
+        )
+    kinds = {e[KIND] for s in chosen for e in s.events}
+    left.set_title(
+        f"percent over time ({len(chosen)} of {n:,} streams; events: {len(kinds)} kinds)", fontsize=10
+    )
+    left.set_xlabel("time since the call opened (s)")
+    left.set_ylabel("percent")
+    right.set_title("ETA sent (solid) vs. real remaining time (dotted)", fontsize=10)
+    right.set_xlabel("time since the call opened (s)")
+    right.set_ylabel("seconds")
+    for ax in (left, right):
+        ax.grid(True, alpha=0.2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True

@@ -1,0 +1,137 @@
+"""The report's verdicts: ratios between the designs, the issue's targets, and the printed summary."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+Level = dict[str, Any]
+
+
+def _find(levels: Sequence[Level], design: str, n: int) -> Level | None:
+    return next((lv for lv in levels if lv["design"] == design and lv["n"] == n), None)
+
+
+def ratios(levels: Sequence[Level]) -> dict[str, dict[str, float | None]]:
+    """Per N: Qianshi's gap p99 over each baseline's (a baseline's silence is cut at the window's
+    end, so with the window longer than the baseline's blocking work these are upper bounds)."""
+    out: dict[str, dict[str, float | None]] = {}
+    for ours in (lv for lv in levels if lv["design"] == "qianshi"):
+        row: dict[str, float | None] = {}
+        for design in ("naive", "threadpool"):
+            other = _find(levels, design, ours["n"])
+            if other is None:
+                continue
+            theirs = other["gap_s"]["p99"]
+            row[f"qianshi_over_{design}_gap_p99"] = (
+                round(ours["gap_s"]["p99"] / theirs, 4)
+                if theirs and ours["gap_s"]["p99"] is not None
+                else None
+            )
+        out[str(ours["n"])] = row
+    return out
+
+
+def _check(
+    levels: Sequence[Level], n: int, name: str, limit: float, get: Callable[[Level], float | None]
+) -> dict[str, Any]:
+    level = _find(levels, "qianshi", n)
+    value = None if level is None else get(level)
+    return {
+        "target": name,
+        "n": n,
+        "limit": limit,
+        "value": value,
+        "met": None if value is None else value <= limit,
+    }
+
+
+def targets(levels: Sequence[Level]) -> list[dict[str, Any]]:
+    """The issue's targets, each with the measured value and whether it was met (None: not measured)."""
+    checks = [
+        _check(levels, 1000, "gap p99 (s)", 0.84, lambda lv: lv["gap_s"]["p99"]),
+        _check(levels, 1000, "gap max (s)", 1.2, lambda lv: lv["gap_s"]["max"]),
+        _check(levels, 1000, "silent streams", 0, lambda lv: lv["silent_streams"]),
+        _check(levels, 1000, "first event p99 (ms)", 10.0, lambda lv: lv["first_event_ms"]["p99"]),
+        _check(levels, 1000, "poem p99 (ms)", 50.0, lambda lv: lv["poem_ms"]["p99"]),
+        _check(levels, 10000, "gap p99 (s)", 1.0, lambda lv: lv["gap_s"]["p99"]),
+    ]
+    relay = next((lv for lv in levels if lv["design"] == "qianshi-relay"), None)
+    if relay is not None:
+        figures = relay["relay"]
+        for name, limit, value in (
+            ("relay p99, clause-flushed deltas (ms)", 5.0, (figures.get("clause_ms") or {}).get("p99")),
+            ("relay p99, all deltas (ms)", 5.0, (figures.get("all_ms") or {}).get("p99")),
+            ("server CPU per delta (µs)", 30.0, figures.get("server_cpu_us_per_delta")),
+        ):
+            met = None if value is None else value <= limit
+            checks.append({"target": name, "n": relay["n"], "limit": limit, "value": value, "met": met})
+    memory_levels = [lv for lv in levels if lv["design"] == "qianshi" and lv["n"] >= 1000]
+    for lv in memory_levels:
+        checks.append(
+            _check(
+                levels,
+                lv["n"],
+                "server memory per open stream (KiB)",
+                30.0,
+                lambda x: x["costs"]["server_kib_per_open_stream"],
+            )
+        )
+    for n, row in ratios(levels).items():
+        if int(n) >= 100 and "qianshi_over_naive_gap_p99" in row:
+            value = row["qianshi_over_naive_gap_p99"]
+            checks.append(
+                {
+                    "target": "gap p99 Qianshi / naive",
+                    "n": int(n),
+                    "limit": 0.05,
+                    "value": value,
+                    "met": None if value is None else value <= 0.05,
+                }
+            )
+    return checks
+
+
+def summary(report: dict[str, Any]) -> dict[str, Any]:
+    """The printed summary: the headline figures per design and N, the ratios and the targets."""
+    rows = []
+    for lv in report["levels"]:
+        costs = lv["costs"]
+        row = {
+            "design": lv["design"],
+            "n": lv["n"],
+            "gap_s": [lv["gap_s"]["p50"], lv["gap_s"]["p99"], lv["gap_s"]["max"]],
+            "silent": lv["silent_streams"],
+            "failed": lv["failed_at_open"],
+            "first_ms": [lv["first_event_ms"]["p50"], lv["first_event_ms"]["p99"]],
+            "poem_ms": [lv["poem_ms"]["p50"], lv["poem_ms"]["p99"]],
+            "cpu_us_per_stream_s": costs["server_cpu_us_per_stream_s"],
+            "kib_per_stream": costs["server_kib_per_open_stream"],
+            "loop_lag_p99_ms": costs["loop_lag_p99_ms"],
+            "bench_cpu_share": costs["bench_cpu_share"],
+            "other_cpu_share": costs["other_cpu_share"],
+        }
+        relay = lv.get("relay") or {}
+        if "clause_ms" in relay:
+            row["relay_clause_ms"] = [relay["clause_ms"]["p50"], relay["clause_ms"]["p99"]]
+            row["relay_all_ms"] = [relay["all_ms"]["p50"], relay["all_ms"]["p99"]]
+        if lv["design"] == "qianshi-relay":
+            row["relay_window_s"] = relay.get("window_s")
+            row["generating_streams_min"] = relay.get("generating_streams_min")
+            row["cpu_us_per_delta"] = relay.get("server_cpu_us_per_delta")
+            row["cpu_us_per_token"] = relay.get("server_cpu_us_per_token")
+        elif "eta" in lv:
+            row["cpu_us_per_delta"] = costs["server_cpu_us_per_delta"]
+            row["eta_median_abs_error_s"] = lv["eta"]["median_abs_error_s"]
+        rows.append(row)
+    return {
+        "command": report["command"],
+        "duration_s": report["duration_s"],
+        "levels": rows,
+        "ratios": report["ratios"],
+        "targets": [
+            f"{'MET ' if t['met'] else 'MISS' if t['met'] is False else 'n/a '} N={t['n']:>6,} "
+            f"{t['target']}: {t['value']} (limit {t['limit']})"
+            for t in report["targets"]
+        ],
+    }

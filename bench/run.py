@@ -1,0 +1,333 @@
+"""One benchmark level: a design's server, N streams from the client processes, and its figures.
+
+``prepare`` builds the index once (``<out>/.state/index``; embedded Qdrant) and, for each run, a
+state folder whose learned estimates were warmed up by a few real tasks against the run's stand-in
+(so ETAs are measured after warm-up). ``drive`` gives a server a private copy of that folder, starts
+the client processes, lets them open N streams in waves and samples CPU and memory of every process
+while they run. ``run_level`` turns that into a level's figures (analysis.py, costs.py);
+``run_relay`` measures the relay alone: N streams all receiving text at once.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qianshi.server.backends.corpus import load_shipped_corpus
+
+from bench import analysis, costs
+from bench.client import Stream
+from bench.procs import (
+    Proc,
+    Sampler,
+    copy_state,
+    free_port,
+    server_argv,
+    start_clients,
+    start_server,
+    wait_quiet,
+)
+
+QUESTIONS = (
+    "這次換工作會順利嗎？",
+    "我和他的感情會有結果嗎？",
+    "家母的病什麼時候會好？",
+    "今年適合投資做生意嗎？",
+    "明年的考試能考上嗎？",
+    "搬家到台北好不好？",
+    "這場官司能贏嗎？",
+    "遺失的東西找得回來嗎？",
+)
+STREAMS_PER_CHANNEL = 1000
+STREAMS_PER_CLIENT = 500
+"""Above this, a second client process (the machine has two cores; more would only compete)."""
+RELAY_PROFILE = "tokens=500,ttft=0.3"
+"""The relay level's answers by default (the stand-in's per-request profile): long enough that every
+stream is receiving text at once after the last one's retrieval."""
+
+
+@dataclass(slots=True)
+class Settings:
+    out: Path
+    designs: list[str]
+    ns: list[int]
+    tick_s: float = 0.8
+    ttft: str = "1"
+    rate: float = 50.0
+    tokens: int = 30
+    hold_s: float = 15.0
+    wave_size: int = 50
+    wave_interval_s: float = 0.05
+    warmup_tasks: int = 16
+    clients: int = 0
+    """Client processes; 0: one per 500 streams, at most two."""
+    relay_n: int = 100
+    """Streams of the relay level (0: none)."""
+    relay_profile: str = RELAY_PROFILE
+    quiet_wait_s: float = 0.0
+    """Before each level, wait up to this long for the machine to be quiet (a shared host)."""
+    profile: bool = False
+    """Record the Qianshi server with py-spy during each level (``<out>/profile-<design>-<N>.txt``)."""
+    standin_url: str = ""
+    state: Path = field(default_factory=Path)
+
+
+def poems() -> list[tuple[str, int]]:
+    return [(s.id, n) for s in load_shipped_corpus().sets for n in range(1, s.count + 1)]
+
+
+def build_index(folder: Path) -> Path:
+    """A state folder with the built index (built once; later runs reuse it)."""
+    if (folder / "built").exists():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    server, _ = start_server(
+        server_argv("qianshi", folder, "http://127.0.0.1:9/v1", 0.8, 10, free_port()), "index"
+    )
+    server.stop()
+    (folder / "built").write_text("the index in qdrant/ is built\n")
+    return folder
+
+
+def prepare(settings: Settings, standin: Proc) -> Path:
+    """The run's state folder: the index, and estimates learned from ``warmup_tasks`` real tasks."""
+    index = build_index(settings.out / ".state" / "index")
+    state = copy_state(index, settings.out / ".state" / "run")
+    if settings.warmup_tasks <= 0 or "qianshi" not in settings.designs:
+        return state
+    argv = server_argv("qianshi", state, settings.standin_url, settings.tick_s, 100, free_port())
+    server, port = start_server(argv, "warm-up")
+    try:
+        specs = _requests(settings.warmup_tasks, 10_000_000, random.Random(7))
+        job = _job(settings, port, specs, hold_s=120.0, wave=4, interval=0.5, out=state / "warmup.pickle")
+        for client in start_clients([job]):
+            client.send(f"go {time.time() + 0.1}")
+            client.wait_for("done", 300)
+            client.stop()
+    finally:
+        server.stop()  # saves the learned estimates into the state folder
+    return state
+
+
+def _requests(n: int, seed_base: int, rng: random.Random) -> list[dict[str, Any]]:
+    keys = poems()
+    out = []
+    for i in range(n):
+        set_id, number = rng.choice(keys)
+        question = rng.choice(QUESTIONS)
+        out.append(
+            {"index": i, "set_id": set_id, "number": number, "question": question, "seed": seed_base + i}
+        )
+    return out
+
+
+def _job(
+    settings: Settings,
+    port: int,
+    specs: list[dict[str, Any]],
+    *,
+    hold_s: float,
+    wave: int,
+    interval: float,
+    out: Path,
+    warm: bool = False,
+) -> dict[str, Any]:
+    return {
+        "target": f"127.0.0.1:{port}",
+        "channels": max(1, math.ceil(len(specs) / STREAMS_PER_CHANNEL)),
+        "streams": specs,
+        "wave_size": wave,
+        "wave_interval_s": interval,
+        "hold_s": hold_s,
+        "retries": 3,
+        "warm_poems": poems() if warm else [],
+        "out": str(out),
+    }
+
+
+@dataclass(slots=True)
+class Drive:
+    """What one driven level left: the streams and the measurements around them."""
+
+    design: str
+    n: int
+    streams: list[Stream]
+    results: list[dict[str, Any]]
+    sampler: Sampler
+    t0: float
+    t_end: float
+    ramp_s: float
+    clients: int
+    channels: int
+    state: Path
+    lag: tuple[list[tuple[float, float]], list[tuple[float, float]]]
+    quiet_before: float | None
+
+
+def drive(
+    settings: Settings, standin: Proc, design: str, n: int, level: int, extra: Sequence[str] = ()
+) -> Drive:
+    """Start ``design``'s server, run ``n`` streams against it from the client processes, stop it."""
+    quiet = wait_quiet(settings.quiet_wait_s) if settings.quiet_wait_s > 0 else None
+    state = copy_state(settings.state, settings.out / ".state" / "levels" / f"{design}-{n}")
+    metrics_port = free_port()
+    capacity = max(2 * n + 100, 2000)
+    argv = server_argv(design, state, settings.standin_url, settings.tick_s, capacity, metrics_port, extra)
+    server, port = start_server(argv, design)
+    specs = _requests(n, 1_000_000 * (level + 1), random.Random(level))
+    count = settings.clients or min(2, math.ceil(n / STREAMS_PER_CLIENT))
+    wave, interval = settings.wave_size, settings.wave_interval_s
+    jobs = [
+        _job(
+            settings,
+            port,
+            specs[c::count],
+            hold_s=settings.hold_s,
+            wave=wave,
+            interval=interval,
+            out=state / f"client{c}.pickle",
+            warm=c == 0,
+        )
+        for c in range(count)
+    ]
+    ramp_s = ((n - 1) // wave) * interval
+    metered = design == "qianshi"
+    try:
+        clients = start_clients(jobs)
+        try:
+            before = costs.scrape_lag(metrics_port) if metered else []
+            procs = {"server": server, "standin": standin, **{f"client{i}": c for i, c in enumerate(clients)}}
+            spy = _py_spy(server, settings.out / f"profile-{design}-{n}.txt") if settings.profile else None
+            with Sampler(procs) as sampler:
+                t0 = time.time() + 0.2
+                for client in clients:
+                    client.send(f"go {t0}")
+                for client in clients:
+                    client.wait_for("done", ramp_s + settings.hold_s + 300)
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(60)
+            after = costs.scrape_lag(metrics_port) if metered else []
+        finally:
+            for client in clients:
+                client.stop()
+    finally:
+        server.stop()
+    results = [pickle.loads((state / f"client{c}.pickle").read_bytes()) for c in range(count)]
+    streams: list[Stream] = sorted((s for r in results for s in r["streams"]), key=lambda s: s.index)
+    t_end = max((s.ended for s in streams), default=t0)
+    channels = sum(j["channels"] for j in jobs)
+    return Drive(
+        design,
+        n,
+        streams,
+        results,
+        sampler,
+        t0,
+        t_end,
+        ramp_s,
+        count,
+        channels,
+        state,
+        (before, after),
+        quiet,
+    )
+
+
+def _head(d: Drive, settings: Settings) -> dict[str, Any]:
+    figures, gaps = analysis.cadence(d.streams, settings.tick_s)
+    return {
+        "design": d.design,
+        "n": d.n,
+        "clients": d.clients,
+        "channels": d.channels,
+        "ramp_s": round(d.ramp_s, 2),
+        "window_s": round(d.t_end - d.t0, 2),
+        "machine_busy_before": d.quiet_before,
+        **figures,
+        "client_loop_lag_p99_ms": round(1000 * max(r["client_lag_p99_s"] for r in d.results), 2),
+        "_": {"gaps": gaps, "streams": d.streams},
+    }
+
+
+def run_level(settings: Settings, standin: Proc, design: str, n: int, level: int) -> dict[str, Any]:
+    """Run ``n`` streams against ``design``; the level's figures (raw data under ``_``)."""
+    d = drive(settings, standin, design, n, level)
+    figures = _head(d, settings)
+    t_memory = d.t0 + d.ramp_s + settings.tick_s + 0.3
+    figures["costs"] = costs.costs(d.sampler, d.streams, d.t0, d.t_end, t_memory, d.clients)
+    if design == "qianshi":
+        figures["costs"]["loop_lag_p99_ms"] = costs.lag_p99_ms(*d.lag)
+        figures["costs"]["loop_lag_source"] = "server metric qianshi_event_loop_lag_seconds (bucketed)"
+        figures["relay"] = analysis.relay(d.streams, costs.timelines(settings.standin_url, d.streams))
+        figures["eta"] = analysis.eta_error(d.streams)
+    else:
+        figures["costs"]["loop_lag_p99_ms"] = costs.baseline_lag_p99_ms(d.state / "lag.json", d.t0, d.t_end)
+        figures["costs"]["loop_lag_source"] = "the baseline's own 100 ms sleep probe"
+    return figures
+
+
+def run_relay(settings: Settings, standin: Proc, n: int, level: int) -> dict[str, Any]:
+    """``n`` Qianshi streams with long answers; relay latency and server CPU per delta are measured
+    in the window in which 90 % of them are receiving text (no ticks then, nothing else to do)."""
+    extra = ("--llm-model", f"standin:{settings.relay_profile}", "--max-generations", str(max(n, 64)))
+    d = drive(settings, standin, "qianshi", n, level, extra)
+    figures = _head(d, settings)
+    figures["design"] = "qianshi-relay"
+    figures["standin_profile"] = settings.relay_profile
+    window = analysis.generation_window(d.streams)
+    relay: dict[str, Any] = {
+        "window_s": None,
+        "generating_streams_min": 0,
+        "peak_generating_streams": analysis.peak_generating(d.streams),
+        "server_cpu_us_per_delta": None,
+        "server_cpu_us_per_token": None,
+    }
+    if window is not None:
+        start, end = window
+        deltas, tokens = analysis.deltas_between(d.streams, start, end)
+        cpu = costs.server_cpu_between(d.sampler, start, end)
+        relay = {
+            "window_s": round(end - start, 2),
+            "generating_streams_min": min(analysis.generating_at(d.streams, t) for t in (start, end)),
+            "peak_generating_streams": analysis.peak_generating(d.streams),
+            "deltas": deltas,
+            "engine_tokens": tokens,
+            "server_cpu_s": round(cpu, 3),
+            "server_cpu_us_per_delta": round(cpu * 1e6 / deltas, 1) if deltas else None,
+            "server_cpu_us_per_token": round(cpu * 1e6 / tokens, 1) if tokens else None,
+            **analysis.relay(d.streams, costs.timelines(settings.standin_url, d.streams), start, end),
+        }
+    figures["relay"] = relay
+    figures["costs"] = costs.costs(d.sampler, d.streams, d.t0, d.t_end, d.t0 + d.ramp_s + 0.5, d.clients)
+    figures["costs"]["loop_lag_p99_ms"] = costs.lag_p99_ms(*d.lag)
+    figures["costs"]["loop_lag_source"] = "server metric qianshi_event_loop_lag_seconds (bucketed)"
+    return figures
+
+
+def _py_spy(server: Proc, path: Path) -> subprocess.Popen[bytes]:
+    """py-spy recording the server (collapsed stacks, 200 Hz) until it gets SIGINT."""
+    exe = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    argv = [
+        exe,
+        "record",
+        "--pid",
+        str(server.popen.pid),
+        "--rate",
+        "200",
+        "--format",
+        "raw",
+        "--output",
+        str(path),
+    ]
+    return subprocess.Popen([*argv, "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

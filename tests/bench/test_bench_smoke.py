@@ -1,0 +1,62 @@
+"""A smoke run of the benchmark (``python -m bench run``) so it cannot rot.
+
+Ten streams per design with tiny timings, all three designs and the relay level, through the real
+entry point in a subprocess: it checks the report's structure, never the speed (the benchmark's
+figures are not pass/fail). Most of the time goes to building the index once.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DESIGNS = {"qianshi", "naive", "threadpool"}
+
+
+@pytest.mark.timeout(600)
+def test_smoke_run_writes_a_complete_report(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    command = [
+        sys.executable, "-m", "bench", "run",
+        "--n", "10", "--ttft", "0.05", "--tokens", "12", "--rate", "200", "--hold", "4",
+        "--warmup", "2", "--relay-n", "10", "--relay-profile", "tokens=40,ttft=0.05",
+        "--out", str(out),
+    ]  # fmt: skip
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=540, check=False)
+    assert done.returncode == 0, done.stderr[-4000:]
+
+    summary = json.loads(done.stdout)
+    report = json.loads((out / "latest.json").read_text())
+    assert summary["levels"] and summary["targets"]
+    assert report["settings"]["ns"] == [10]
+    assert (out / "gaps.png").stat().st_size > 0
+    assert [p for p in report["plots"] if not (out / p).exists()] == []
+    assert len(list(out.glob("report-*.json"))) == 1
+
+    levels = {level["design"]: level for level in report["levels"]}
+    assert set(levels) == DESIGNS | {"qianshi-relay"}
+    for design in DESIGNS:
+        level = levels[design]
+        assert level["n"] == 10
+        assert level["streams"] == 10
+        assert level["failed_at_open"] == 0
+        assert set(level["gap_s"]) == {"n", "p50", "p99", "max"}
+        assert level["gap_s"]["n"] > 0
+        assert level["first_event_ms"]["n"] == 10
+        assert isinstance(level["silent_streams"], int)
+        for key in ("server_cpu_us_per_stream_s", "server_kib_per_open_stream", "loop_lag_p99_ms"):
+            assert key in level["costs"]
+    ours = levels["qianshi"]
+    assert ours["outcomes"].get("result") == 10
+    assert ours["relay"]["all_ms"]["n"] > 0 and ours["relay"]["unmatched"] == 0
+    assert ours["eta"]["tasks"] == 10 and ours["eta"]["median_abs_error_s"] is not None
+    assert ours["poem_ms"]["n"] == 10
+    assert set(report["ratios"]["10"]) == {"qianshi_over_naive_gap_p99", "qianshi_over_threadpool_gap_p99"}
+    relay = levels["qianshi-relay"]["relay"]
+    assert "server_cpu_us_per_delta" in relay and "window_s" in relay
+    assert {t["target"] for t in report["targets"]} >= {"gap p99 (s)", "server CPU per delta (µs)"}

@@ -52,8 +52,10 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--rate", type=float, default=50.0, help="stand-in tokens per second")
     r.add_argument("--tokens", type=int, default=0, help="stand-in tokens per answer")
     r.add_argument("--hold", type=float, default=0.0, help="seconds the window stays open after the ramp")
-    r.add_argument("--wave", type=int, default=50, help="streams opened per wave")
-    r.add_argument("--wave-interval", type=float, default=0.05, help="seconds between waves")
+    r.add_argument(
+        "--open-rate", type=float, default=0.0, help="streams opened per second (0: max(100, N / 20))"
+    )
+    r.add_argument("--wave-interval", type=float, default=0.01, help="seconds between waves of opens")
     r.add_argument("--warmup", type=int, default=-1, help="warm-up tasks that teach the estimates")
     r.add_argument("--clients", type=int, default=0, help="client processes (0: by N)")
     r.add_argument("--relay-n", type=int, default=100, help="streams of the relay level (0: skip it)")
@@ -82,7 +84,7 @@ def settings_from(args: argparse.Namespace) -> tuple[Settings, str]:
         rate=args.rate,
         tokens=args.tokens or defaults["tokens"],
         hold_s=args.hold or defaults["hold_s"],
-        wave_size=args.wave,
+        open_rate=args.open_rate,
         wave_interval_s=args.wave_interval,
         warmup_tasks=defaults["warmup_tasks"] if args.warmup < 0 else args.warmup,
         clients=args.clients,
@@ -139,7 +141,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "tokens": settings.tokens,
             },
             "hold_s": settings.hold_s,
-            "waves": {"size": settings.wave_size, "interval_s": settings.wave_interval_s},
+            "opens": {
+                "streams_per_s": settings.open_rate or "max(100, N / 20)",
+                "wave_interval_s": settings.wave_interval_s,
+            },
             "warmup_tasks": settings.warmup_tasks,
             "relay": {"n": settings.relay_n, "standin_profile": settings.relay_profile},
         },

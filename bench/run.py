@@ -66,8 +66,10 @@ class Settings:
     rate: float = 50.0
     tokens: int = 30
     hold_s: float = 15.0
-    wave_size: int = 50
-    wave_interval_s: float = 0.05
+    open_rate: float = 0.0
+    """Streams opened per second; 0: max(100, N / 20) (a 1,000-stream level opens in 10 s, larger
+    ones in 20 s): arrivals as a steady service sees them, in waves every ``wave_interval_s``."""
+    wave_interval_s: float = 0.01
     warmup_tasks: int = 16
     clients: int = 0
     """Client processes; 0: one per 500 streams, at most two."""
@@ -186,7 +188,8 @@ def drive(
     server, port = start_server(argv, design)
     specs = _requests(n, 1_000_000 * (level + 1), random.Random(level))
     count = settings.clients or min(2, math.ceil(n / STREAMS_PER_CLIENT))
-    wave, interval = settings.wave_size, settings.wave_interval_s
+    interval = settings.wave_interval_s
+    wave = wave_size(settings, n)
     jobs = [
         _job(
             settings,
@@ -244,6 +247,11 @@ def drive(
     )
 
 
+def wave_size(settings: Settings, n: int) -> int:
+    rate = settings.open_rate or max(100.0, n / 20)
+    return max(1, round(rate * settings.wave_interval_s))
+
+
 def _head(d: Drive, settings: Settings) -> dict[str, Any]:
     figures, gaps = analysis.cadence(d.streams, settings.tick_s)
     return {
@@ -251,6 +259,7 @@ def _head(d: Drive, settings: Settings) -> dict[str, Any]:
         "n": d.n,
         "clients": d.clients,
         "channels": d.channels,
+        "opens_per_s": round(wave_size(settings, d.n) / settings.wave_interval_s, 1),
         "ramp_s": round(d.ramp_s, 2),
         "window_s": round(d.t_end - d.t0, 2),
         "machine_busy_before": d.quiet_before,

@@ -53,7 +53,7 @@ class Stream:
     index: int
     seed: int
     opened: float = 0.0
-    """Wall time the (last) call was opened."""
+    """Wall time the first call was opened (a retry after CANCELLED-at-open keeps it)."""
     ended: float = 0.0
     """Wall time the stream ended: its terminal event, its failure, or the end of the window."""
     outcome: str = ""
@@ -76,8 +76,8 @@ async def _one(
     events = record.events
     append = events.append
     clock = time.time
+    record.opened = clock()  # a retried call is the same caller still waiting: timed from the first
     while True:
-        record.opened = clock()
         call = stub.Interpret(request)
         try:
             async for e in call:

@@ -33,8 +33,9 @@ def cores() -> int:
 def costs(
     sampler: Sampler, streams: list[Stream], t0: float, t_end: float, t_memory: float, clients: int
 ) -> dict[str, Any]:
-    """CPU per stream-second and per delta, memory per open stream (RSS at ``t_memory`` minus RSS at
-    ``t0``, over the streams open at ``t_memory``), and every process's CPU in the window."""
+    """CPU per stream-second (over the window, and after the ramp: from ``t_memory`` on, when no
+    stream is opening) and per delta, memory per open stream (RSS at ``t_memory`` minus RSS at ``t0``,
+    over the streams open at ``t_memory``), and every process's CPU in the window."""
     before, after = sampler.at(t0), sampler.at(t_end)
 
     def cpu(name: str, at: dict[str, tuple[float, int]] = after) -> float:
@@ -49,9 +50,14 @@ def costs(
     clients_cpu = sum(cpu(f"client{i}") for i in range(clients))
     ours = server_cpu + cpu("server.children") + cpu("standin") + clients_cpu
     ramp_cpu = cpu("server", sampler.at(t_memory))
+    steady_cpu = server_cpu_between(sampler, t_memory, t_end)
+    steady_s = analysis.stream_seconds(streams, t_end) - analysis.stream_seconds(streams, t_memory)
     return {
         "server_cpu_s": round(server_cpu, 3),
         "server_cpu_us_per_stream_s": round(server_cpu * 1e6 / stream_s, 1) if stream_s else None,
+        "server_cpu_us_per_stream_s_after_ramp": round(steady_cpu * 1e6 / steady_s, 1)
+        if steady_s > 1
+        else None,
         "text_deltas": deltas,
         "server_cpu_us_per_delta": round(server_cpu * 1e6 / deltas, 1) if deltas else None,
         "server_cpu_ms_per_open": round(ramp_cpu * 1000 / max(len(streams), 1), 3),

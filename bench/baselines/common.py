@@ -39,6 +39,13 @@ from qianshi.v1 import events_pb2, interpret_service_pb2, interpret_service_pb2_
 
 PASSAGES_LIMIT = 6
 LAG_INTERVAL_S = 0.1
+SERVER_OPTIONS = [
+    ("grpc.so_reuseport", 0),
+    # As the Qianshi server's default --max-pending-calls: the same backlog for calls not yet taken,
+    # so no design loses streams to gRPC core's default (random CANCELLED past 1,000 pending).
+    ("grpc.server.max_pending_requests", 20000),
+    ("grpc.server.max_pending_requests_hard_limit", 20000),
+]
 
 
 class BlockingWork:
@@ -203,7 +210,7 @@ def parse(argv: list[str] | None, prog: str) -> argparse.Namespace:
 async def serve(args: argparse.Namespace, make: Callable[[BlockingWork], BaselineService], name: str) -> None:
     """Serve until SIGTERM/SIGINT."""
     work = BlockingWork(Path(args.state_dir), args.llm_url, args.llm_model)
-    server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+    server = grpc.aio.server(options=SERVER_OPTIONS)
     interpret_service_pb2_grpc.add_InterpretServiceServicer_to_server(make(work), server)
     port = server.add_insecure_port(args.listen)
     await server.start()

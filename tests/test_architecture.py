@@ -12,7 +12,17 @@ from pathlib import Path
 import pytest
 
 SERVER = Path(__file__).resolve().parent.parent / "server" / "qianshi" / "server"
-TRANSPORT_LIBS = ("grpc", "grpc_status", "grpc_health", "google.protobuf", "google.rpc", "qianshi.v1", "starlette", "uvicorn", "sse_starlette")
+TRANSPORT_LIBS = (
+    "grpc",
+    "grpc_status",
+    "grpc_health",
+    "google.protobuf",
+    "google.rpc",
+    "qianshi.v1",
+    "starlette",
+    "uvicorn",
+    "sse_starlette",
+)
 
 
 def imports(path: Path) -> set[str]:
@@ -35,13 +45,23 @@ def starts(name: str, prefixes: tuple[str, ...]) -> bool:
 
 @pytest.mark.parametrize("path", modules("pipeline"), ids=lambda p: p.name)
 def test_pipeline_speaks_no_transport(path):
-    bad = {n for n in imports(path) if starts(n, (*TRANSPORT_LIBS, "qianshi.server.service", "qianshi.server.gateway"))}
+    bad = {
+        n
+        for n in imports(path)
+        if starts(n, (*TRANSPORT_LIBS, "qianshi.server.service", "qianshi.server.gateway"))
+    }
     assert not bad, f"{path.name} imports {bad}"
 
 
 @pytest.mark.parametrize("path", modules("backends"), ids=lambda p: p.name)
 def test_backends_depend_on_nothing_above_them(path):
-    above = ("qianshi.server.pipeline", "qianshi.server.service", "qianshi.server.gateway", "qianshi.v1", "grpc")
+    above = (
+        "qianshi.server.pipeline",
+        "qianshi.server.service",
+        "qianshi.server.gateway",
+        "qianshi.v1",
+        "grpc",
+    )
     bad = {n for n in imports(path) if starts(n, above)}
     assert not bad, f"{path.name} imports {bad}"
 

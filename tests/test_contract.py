@@ -45,7 +45,6 @@ def test_proto_passes_buf_lint():
 
 def test_every_message_field_and_enum_value_is_commented():
     from google.protobuf import descriptor_pb2
-
     from qianshi.v1 import events_pb2, interpret_service_pb2, poems_pb2
 
     for module in (events_pb2, interpret_service_pb2, poems_pb2):

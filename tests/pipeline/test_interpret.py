@@ -6,14 +6,14 @@ import asyncio
 import time
 
 import pytest
-
 from qianshi.server.domain import Stage
 from qianshi.server.errors import BackendFailed, ErrorCode
 from qianshi.server.pipeline import events as ev
-from qianshi.server.pipeline.eventlog import MemoryEventLog
 from qianshi.server.pipeline.estimates import Estimates
+from qianshi.server.pipeline.eventlog import MemoryEventLog
 from qianshi.server.pipeline.interpret import Interpreter, PipelineConfig
 from qianshi.server.pipeline.registry import Registry
+
 from tests.fakes import FakeGenerator, FakeRetriever, spec
 
 FAST = PipelineConfig(tick_retrieval_s=0.02, tick_generation_s=0.03, coalesce_window_s=0.005)

@@ -61,7 +61,9 @@ def test_estimates_learn_persist_and_measure_their_error(tmp_path):
         first.observe("retrieval/embedded", value, predicted=0.5)
     first.save()
     again = Estimates(path)
-    assert again.expected("retrieval/embedded", "retrieval") == first.expected("retrieval/embedded", "retrieval")
+    assert again.expected("retrieval/embedded", "retrieval") == first.expected(
+        "retrieval/embedded", "retrieval"
+    )
     error = again.learned("retrieval/embedded/error")
     assert error is not None and error.count == 3 and abs(error.mean - 0.5) < 1e-9
 

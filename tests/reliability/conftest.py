@@ -24,10 +24,11 @@ import grpc
 import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from qianshi.v1 import events_pb2
+from qianshi.v1 import interpret_service_pb2 as pb
 
 from bench.standin import StandIn, serve_in_thread
 from bench.standin_text import Profile
-from qianshi.v1 import events_pb2, interpret_service_pb2 as pb
 from tests.service.conftest import built_state, running, server_with
 
 __all__ = ["built_state", "running", "server_with"]

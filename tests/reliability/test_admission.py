@@ -17,16 +17,16 @@ from collections.abc import AsyncIterator
 import grpc
 import pytest
 import pytest_asyncio
-
 from qianshi.server.errors import ResourceExhausted
 from qianshi.server.main import Running
 from qianshi.server.pipeline import events as ev
 from qianshi.server.pipeline.admission import GenerationSlots
-from qianshi.server.pipeline.eventlog import MemoryEventLog
 from qianshi.server.pipeline.estimates import Estimates
+from qianshi.server.pipeline.eventlog import MemoryEventLog
 from qianshi.server.pipeline.interpret import Interpreter, PipelineConfig
 from qianshi.server.pipeline.registry import Registry
 from qianshi.v1 import events_pb2, interpret_service_pb2_grpc
+
 from tests.fakes import FakeGenerator, FakeRetriever, spec
 from tests.reliability.conftest import read_events, reason, request, retry_delay, server_with
 

@@ -16,9 +16,9 @@ from collections import Counter
 
 import grpc
 import pytest
-
 from qianshi.client import AsyncClient, RetryPolicy
 from qianshi.v1 import interpret_service_pb2_grpc
+
 from tests.reliability.conftest import request, server_with
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

@@ -13,8 +13,8 @@ import signal
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 from qianshi.v1 import interpret_service_pb2_grpc
+
 from tests.reliability.conftest import read_events, reason, request, retry_delay, server_process
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

@@ -22,9 +22,10 @@ import grpc
 import httpx
 import pytest
 import pytest_asyncio
-
 from qianshi.server.main import Running
-from qianshi.v1 import interpret_service_pb2 as pb, interpret_service_pb2_grpc
+from qianshi.v1 import interpret_service_pb2 as pb
+from qianshi.v1 import interpret_service_pb2_grpc
+
 from tests.reliability.conftest import free_port, read_events, reason, request, server_with
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

@@ -22,9 +22,11 @@ from typing import Any
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from qianshi.v1 import events_pb2, interpret_service_pb2_grpc
+from qianshi.v1 import interpret_service_pb2 as pb
 
-from qianshi.v1 import events_pb2, interpret_service_pb2 as pb, interpret_service_pb2_grpc
 from tests.reliability.conftest import ServerProcess, request, server_process
 
 TOKEN = "fuzz-token"

@@ -16,8 +16,8 @@ import socket
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 from qianshi.v1 import interpret_service_pb2_grpc
+
 from tests.reliability.conftest import ServerProcess, free_port, reason, request
 
 

@@ -17,10 +17,11 @@ from typing import Any
 import grpc
 import pytest
 import pytest_asyncio
-
 from qianshi.server.main import Running
 from qianshi.server.pipeline.registry import Registry
-from qianshi.v1 import interpret_service_pb2 as pb, interpret_service_pb2_grpc
+from qianshi.v1 import interpret_service_pb2 as pb
+from qianshi.v1 import interpret_service_pb2_grpc
+
 from tests.reliability.conftest import read_events, reason, request, rss_bytes, server_with
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

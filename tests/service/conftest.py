@@ -16,7 +16,6 @@ from pathlib import Path
 import grpc
 import pytest
 import pytest_asyncio
-
 from qianshi.server import config
 from qianshi.server.main import Running, serve
 from qianshi.v1 import interpret_service_pb2_grpc

@@ -9,8 +9,8 @@ import pytest
 from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
-
-from qianshi.v1 import events_pb2, interpret_service_pb2 as pb
+from qianshi.v1 import events_pb2
+from qianshi.v1 import interpret_service_pb2 as pb
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 QUESTION = "我今年換工作會順利嗎？"
@@ -147,7 +147,10 @@ async def test_look_ups(stub):
     assert {s.id: s.count for s in sets} == {"mazu60": 60, "guanyin100": 100, "guandi100": 100}
     poem = (await stub.GetPoem(pb.GetPoemRequest(set_id="guandi100", number=7))).poem
     assert poem.number == 7 and len(poem.verse_lines) == 4 and poem.judgments
-    for set_id, number, code in [("guandi100", 0, grpc.StatusCode.INVALID_ARGUMENT), ("guandi100", 101, grpc.StatusCode.NOT_FOUND)]:
+    for set_id, number, code in [
+        ("guandi100", 0, grpc.StatusCode.INVALID_ARGUMENT),
+        ("guandi100", 101, grpc.StatusCode.NOT_FOUND),
+    ]:
         with pytest.raises(grpc.aio.AioRpcError) as info:
             await stub.GetPoem(pb.GetPoemRequest(set_id=set_id, number=number))
         assert info.value.code() == code

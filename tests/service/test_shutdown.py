@@ -10,8 +10,9 @@ import pytest
 from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2
 from grpc_status import rpc_status
+from qianshi.v1 import interpret_service_pb2 as pb
+from qianshi.v1 import interpret_service_pb2_grpc
 
-from qianshi.v1 import interpret_service_pb2 as pb, interpret_service_pb2_grpc
 from tests.service.conftest import server_with
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

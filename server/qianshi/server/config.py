@@ -57,7 +57,9 @@ OPTIONS: list[Option] = [
     Option("--qdrant-path", "embedded Qdrant storage (default: STATE_DIR/qdrant)", ""),
     Option("--qdrant-url", "use a Qdrant server at this URL instead of the embedded store", ""),
     Option("--qdrant-api-key", "API key for the Qdrant server", "", secret=True),
-    Option("--retrieval-workers", "worker processes for the embedded store (keep the GIL off the loop)", 1, int),
+    Option(
+        "--retrieval-workers", "worker processes for the embedded store (keep the GIL off the loop)", 1, int
+    ),
     Option(
         "--llm",
         "the generator: grounded (no model), openai (vllm serve or any OpenAI-compatible server), vllm",
@@ -71,7 +73,10 @@ OPTIONS: list[Option] = [
     Option("--llm-connect-timeout", "seconds to connect to the LLM server", 5.0, float),
     Option("--llm-stall-timeout", "seconds without a chunk (the first too): the LLM stalled", 30.0, float),
     Option(
-        "--llm-fallback", "generator that answers when the LLM fails before writing", "", choices=("", "grounded")
+        "--llm-fallback",
+        "generator that answers when the LLM fails before writing",
+        "",
+        choices=("", "grounded"),
     ),
     Option("--llm-context-tokens", "the model's context length when the server does not say", 8192, int),
     Option("--model", "model path or name for --llm vllm", ""),
@@ -79,7 +84,12 @@ OPTIONS: list[Option] = [
     Option("--max-model-len", "context length for --llm vllm (0: the model's own)", 0, int),
     Option("--gpu-memory-utilization", "share of GPU memory vLLM may use (--llm vllm)", 0.9, float),
     Option("--tensor-parallel-size", "GPUs to split the model over (--llm vllm)", 1, int),
-    Option("--grounded-pace", "seconds between the grounded generator's clauses (0: as fast as composed)", 0.03, float),
+    Option(
+        "--grounded-pace",
+        "seconds between the grounded generator's clauses (0: as fast as composed)",
+        0.03,
+        float,
+    ),
     Option("--tick-retrieval", "longest silence during retrieval, in seconds", 0.8, float),
     Option("--tick-generation", "longest silence during generation, in seconds", 1.2, float),
     Option("--max-active-tasks", "tasks running at once; beyond it calls get RESOURCE_EXHAUSTED", 2000, int),
@@ -98,7 +108,9 @@ OPTIONS: list[Option] = [
     Option("--tls-client-ca", "PEM CA bundle: require client certificates signed by it (mutual TLS)", ""),
     Option("--max-tokens", "default maximum tokens of an interpretation", 512, int),
     Option("--retention", "seconds an ended task stays watchable", 300.0, float),
-    Option("--default-grace", "grace window for keep-running tasks whose caller left, in seconds", 30.0, float),
+    Option(
+        "--default-grace", "grace window for keep-running tasks whose caller left, in seconds", 30.0, float
+    ),
     Option("--max-grace", "longest grace window a request may ask for, in seconds", 300.0, float),
     Option("--shutdown-grace", "seconds running tasks get to finish on SIGTERM/SIGINT", 10.0, float),
     Option("--log-level", "logging level", "INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR")),
@@ -154,4 +166,3 @@ def options_table(options: Sequence[Option] = OPTIONS) -> str:
             default = "$XDG_STATE_HOME/qianshi or ~/.local/state/qianshi"
         rows.append(f"| `{opt.flag}` | `{opt.env}` | `{default}` | {opt.help} |")
     return "\n".join(rows)
-

@@ -23,7 +23,6 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
-
 from qianshi.server import config, logs, wiring
 from qianshi.server.errors import QianshiError
 from qianshi.server.pipeline.admission import GenerationSlots
@@ -60,7 +59,7 @@ async def serve(
 ) -> None:
     """Run the server until ``stop`` is set (or SIGTERM/SIGINT when ``stop`` is None)."""
     stop = stop or _signal_event()
-    state_dir = Path(args.state_dir).expanduser()
+    state_dir = Path(args.state_dir).expanduser()  # noqa: ASYNC240 - start-up, before anything is served
     state_dir.mkdir(parents=True, exist_ok=True)
     estimates = Estimates(state_dir / "estimates.json")
     retriever = wiring.retriever(args, state_dir)
@@ -77,7 +76,9 @@ async def serve(
         tokens = auth.TokenSet.load(args.auth_tokens_file, args.auth_tokens)
     except ValueError as exc:
         raise SystemExit(str(exc)) from None
-    limits = Limits(default_max_tokens=args.max_tokens, default_grace_s=args.default_grace, max_grace_s=args.max_grace)
+    limits = Limits(
+        default_max_tokens=args.max_tokens, default_grace_s=args.default_grace, max_grace_s=args.max_grace
+    )
     health = HealthServicer()
     retriever.launch()  # worker processes are spawned before gRPC runs (FACTS.md)
     try:
@@ -102,7 +103,11 @@ async def serve(
             interpret_service_pb2_grpc.add_InterpretServiceServicer_to_server(servicer, server)
             health_pb2_grpc.add_HealthServicer_to_server(health, server)
             reflection.enable_server_reflection(
-                (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
+                (
+                    SERVICE_NAME,
+                    health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                    reflection.SERVICE_NAME,
+                ),
                 server,
             )
             port = security.add_port(server, args)
@@ -177,7 +182,12 @@ def _progress_bar(label: str) -> Callable[[int, int], None]:
         if tty:
             filled = pct * 30 // 100
             end = "\n" if done >= total else ""
-            print(f"\r{label} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total} {pct:3d}%", end=end, file=sys.stderr, flush=True)
+            print(
+                f"\r{label} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total} {pct:3d}%",
+                end=end,
+                file=sys.stderr,
+                flush=True,
+            )
         elif pct // 10 != last[0] // 10 or done >= total:
             log.info("%s: %d/%d (%d%%)", label, done, total, pct)
         last[0] = pct

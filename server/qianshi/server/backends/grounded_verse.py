@@ -104,7 +104,9 @@ KEPT_AWAY = _m("", G, "阻礙與災禍都會被排除", "obstacles and trouble a
 _DENIALS = ("不臨", "不侵", "不來", "不見", "不生", "無憂", "無災", "無禍", "免", "消", "除", "脫", "掃")
 
 
-HELD_BACK = _m("", W, "好事一時受阻，還未成形", "the good thing is held back for now and has not yet taken shape")
+HELD_BACK = _m(
+    "", W, "好事一時受阻，還未成形", "the good thing is held back for now and has not yet taken shape"
+)
 """A good image that the line negates (只恐魚水不相逢): the hope is named, and denied."""
 _NEGATIONS = frozenset("不未莫無沒没難")
 

@@ -16,7 +16,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 
 from qianshi.server.domain import GenerationChunk
 
-CLAUSE_END = frozenset("，。！？；：、,.!?;:\n）)」』】”\"")
+CLAUSE_END = frozenset('，。！？；：、,.!?;:\n）)」』】”"')
 WINDOW_S = 0.04
 MAX_HELD_CHARS = 200
 
@@ -111,9 +111,7 @@ async def coalesce(
             held_chars += len(chunk.text)
             text = chunk.text
             due = (
-                text[-1] in CLAUSE_END
-                or held_chars >= MAX_HELD_CHARS
-                or loop.time() - held_since >= window_s
+                text[-1] in CLAUSE_END or held_chars >= MAX_HELD_CHARS or loop.time() - held_since >= window_s
             )
             if due and _splittable(text):
                 yield take()
@@ -121,4 +119,3 @@ async def coalesce(
         if not pumper.done():
             pumper.cancel()
         await asyncio.wait((pumper,))
-

@@ -81,7 +81,9 @@ class Estimates:
         self._dirty = True
 
     def snapshot(self) -> dict[str, dict[str, float]]:
-        return {k: {"mean": e.mean, "deviation": e.deviation, "count": e.count} for k, e in self._table.items()}
+        return {
+            k: {"mean": e.mean, "deviation": e.deviation, "count": e.count} for k, e in self._table.items()
+        }
 
     def save(self) -> None:
         """Write the table atomically (blocking: call it from a worker thread under load)."""

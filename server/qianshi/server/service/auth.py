@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-
 from qianshi.server.errors import Unauthenticated
 from qianshi.server.service.status import from_error, to_grpc
 

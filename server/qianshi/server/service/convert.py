@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from google.protobuf import duration_pb2, timestamp_pb2
 from google.rpc import status_pb2
-
 from qianshi.server.domain import CategorySource, Passage, PassageKind, Poem, PoemSet, Stage
 from qianshi.server.pipeline import events as ev
 from qianshi.server.pipeline.requests import InterpretParams

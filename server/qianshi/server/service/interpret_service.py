@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable, Mapping
 
 import grpc
-
 from qianshi.server.domain import PoemSet
 from qianshi.server.errors import BackendUnavailable, QianshiError, ResourceExhausted
 from qianshi.server.pipeline import events as ev
@@ -78,7 +77,9 @@ class InterpretService(interpret_service_pb2_grpc.InterpretServiceServicer):
             return
         await self._stream(context, task_id, owner, 0)
 
-    async def Watch(self, request: interpret_service_pb2.WatchRequest, context: grpc.aio.ServicerContext) -> None:
+    async def Watch(
+        self, request: interpret_service_pb2.WatchRequest, context: grpc.aio.ServicerContext
+    ) -> None:
         try:
             task_id = validate_task_id(request.task_id)
             after = validate_after_seq(request.after_seq)
@@ -119,7 +120,9 @@ class InterpretService(interpret_service_pb2_grpc.InterpretServiceServicer):
 
     def _check_ready(self) -> None:
         if not self.ready:
-            raise BackendUnavailable("the index is being built; retry shortly", reason="NOT_READY", retry_after_s=2.0)
+            raise BackendUnavailable(
+                "the index is being built; retry shortly", reason="NOT_READY", retry_after_s=2.0
+            )
 
     async def _stream(self, context: grpc.aio.ServicerContext, task_id: str, owner: str, after: int) -> None:
         try:

@@ -28,7 +28,6 @@ from typing import Any
 
 import grpc
 from google.protobuf.message import DecodeError
-
 from qianshi.server.errors import InvalidArgument
 from qianshi.server.service.status import from_error, to_grpc
 

@@ -14,13 +14,14 @@ import grpc
 from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
-
 from qianshi.server.errors import ErrorCode, FieldViolation, QianshiError
 
 log = logging.getLogger(__name__)
 DOMAIN = "qianshi.v1"
 
-GRPC_CODES: dict[ErrorCode, grpc.StatusCode] = {code: getattr(grpc.StatusCode, code.value) for code in ErrorCode}
+GRPC_CODES: dict[ErrorCode, grpc.StatusCode] = {
+    code: getattr(grpc.StatusCode, code.value) for code in ErrorCode
+}
 RPC_CODES: dict[ErrorCode, int] = {code: getattr(code_pb2, code.value) for code in ErrorCode}
 
 

@@ -57,6 +57,24 @@ OPTIONS: list[Option] = [
     Option("--qdrant-path", "embedded Qdrant storage (default: STATE_DIR/qdrant)", ""),
     Option("--qdrant-url", "use a Qdrant server at this URL instead of the embedded store", ""),
     Option("--qdrant-api-key", "API key for the Qdrant server", "", secret=True),
+    Option("--qdrant-timeout", "seconds a Qdrant server request may take", 10.0, float),
+    Option(
+        "--qdrant-shards",
+        "shard number of collections created on a Qdrant server (0: server default)",
+        0,
+        int,
+    ),
+    Option(
+        "--qdrant-replication",
+        "replication factor of collections created on a Qdrant server (0: default)",
+        0,
+        int,
+    ),
+    Option(
+        "--corpus",
+        "an operator's poem sets (folder of sets.json + *.jsonl, or one .jsonl) instead of the shipped ones",
+        "",
+    ),
     Option(
         "--retrieval-workers", "worker processes for the embedded store (keep the GIL off the loop)", 1, int
     ),

@@ -16,14 +16,26 @@ from qianshi.server.pipeline.seams import Generator, Retriever
 
 def retriever(args: argparse.Namespace, state_dir: Path) -> Retriever:
     """The retriever: a Qdrant server when ``--qdrant-url`` is set, else the embedded store in a worker."""
+    corpus_path = Path(args.corpus).expanduser() if args.corpus else None
     if args.qdrant_url:
+        from qianshi.server.backends.corpus import load_corpus
         from qianshi.server.backends.qdrant_server import ServerRetriever
 
-        return ServerRetriever(url=args.qdrant_url, api_key=args.qdrant_api_key or None)
+        return ServerRetriever(
+            url=args.qdrant_url,
+            api_key=args.qdrant_api_key or None,
+            timeout_s=args.qdrant_timeout,
+            shard_number=args.qdrant_shards or None,
+            replication_factor=args.qdrant_replication or None,
+            corpus=load_corpus(corpus_path) if corpus_path else None,
+            cache_dir=state_dir / "cache",
+        )
     from qianshi.server.backends.retrieval_worker import WorkerRetriever
 
     path = Path(args.qdrant_path).expanduser() if args.qdrant_path else state_dir / "qdrant"
-    return WorkerRetriever(path, workers=args.retrieval_workers, cache_dir=state_dir / "cache")
+    return WorkerRetriever(
+        path, workers=args.retrieval_workers, cache_dir=state_dir / "cache", corpus_path=corpus_path
+    )
 
 
 def generator(args: argparse.Namespace) -> Generator:

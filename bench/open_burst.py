@@ -39,9 +39,9 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-
 from qianshi.client import AsyncClient, RetryPolicy
-from qianshi.v1 import events_pb2, interpret_service_pb2 as pb, interpret_service_pb2_grpc
+from qianshi.v1 import events_pb2, interpret_service_pb2_grpc
+from qianshi.v1 import interpret_service_pb2 as pb
 
 _BARE = r"""
 import asyncio, sys, grpc

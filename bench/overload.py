@@ -21,9 +21,10 @@ import time
 from typing import Any
 
 import grpc
+from qianshi.v1 import interpret_service_pb2 as pb
+from qianshi.v1 import interpret_service_pb2_grpc
 
 from bench.open_burst import server
-from qianshi.v1 import interpret_service_pb2 as pb, interpret_service_pb2_grpc
 
 
 def _quantiles(values: list[float]) -> dict[str, float]:

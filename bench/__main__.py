@@ -160,12 +160,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _progress_level(levels: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The Qianshi level whose sample best shows progress: the largest N with finished streams."""
-    best = None
-    for level in levels:
-        if level["design"] == "qianshi" and level["outcomes"].get("result", 0) >= 3:
-            best = level if best is None or level["n"] > best["n"] else best
-    return best
+    """The Qianshi level whose sample best shows progress: the largest N the server kept up with (no
+    silent stream) that has finished streams, else the largest with finished streams."""
+    ours = [lv for lv in levels if lv["design"] == "qianshi" and lv["outcomes"].get("result", 0) >= 3]
+    kept_up = [lv for lv in ours if lv["silent_streams"] == 0]
+    return max(kept_up or ours, key=lambda lv: lv["n"], default=None)
 
 
 def _cpu_model() -> str:

@@ -33,7 +33,8 @@ class Option:
         return "QIANSHI_" + self.dest.upper()
 
 
-def _bool(value: str) -> bool:
+def parse_bool(value: str) -> bool:
+    """An option's true/false value (1/0, true/false, yes/no, on/off)."""
     lowered = value.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
         return True
@@ -119,8 +120,8 @@ OPTIONS: list[Option] = [
     Option("--max-pending-calls", "calls gRPC may hold before the service takes them (bursts)", 20000, int),
     Option("--auth-tokens-file", "bearer tokens: one sha256:<hex> (or NAME sha256:<hex>) per line", ""),
     Option("--auth-tokens", "comma-separated bearer tokens (set it in the environment)", "", secret=True),
-    Option("--auth-open-health", "serve health checks without a token when auth is on", True, _bool),
-    Option("--auth-open-reflection", "serve reflection without a token when auth is on", True, _bool),
+    Option("--auth-open-health", "serve health checks without a token when auth is on", True, parse_bool),
+    Option("--auth-open-reflection", "serve reflection without a token when auth is on", True, parse_bool),
     Option("--tls-cert", "PEM certificate chain: serve gRPC over TLS", ""),
     Option("--tls-key", "PEM private key of --tls-cert", ""),
     Option("--tls-client-ca", "PEM CA bundle: require client certificates signed by it (mutual TLS)", ""),
@@ -139,7 +140,9 @@ OPTIONS: list[Option] = [
         "memory",
     ),
     Option("--metrics-listen", "serve Prometheus metrics on HOST:PORT (empty: off)", ""),
-    Option("--otel", "export OpenTelemetry spans per task and stage (needs the tracing extra)", False, _bool),
+    Option(
+        "--otel", "export OpenTelemetry spans per task and stage (needs the tracing extra)", False, parse_bool
+    ),
     Option("--otel-endpoint", "OTLP/gRPC endpoint for --otel (empty: from OTEL_EXPORTER_OTLP_*)", ""),
 ]
 
@@ -160,8 +163,8 @@ def parser(prog: str = "qianshi-server", options: Sequence[Option] = OPTIONS) ->
             except (ValueError, argparse.ArgumentTypeError) as exc:
                 p.error(f"{opt.env}={raw!r}: {exc}")
         kwargs: dict[str, Any] = {"default": default, "help": f"{opt.help} [{opt.env}]"}
-        if opt.type is _bool:
-            kwargs["type"] = _bool
+        if opt.type is parse_bool:
+            kwargs["type"] = parse_bool
             kwargs["metavar"] = "BOOL"
         elif opt.type is not str:
             kwargs["type"] = opt.type

@@ -25,19 +25,10 @@ class GatewayOption(config.Option):
         return "QIANSHI_GATEWAY_" + self.dest.upper()
 
 
-def _bool(value: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off", ""):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {value!r}")
-
-
 OPTIONS: list[config.Option] = [
     GatewayOption("--listen", "address to serve HTTP on (HOST:PORT)", "127.0.0.1:8080"),
     GatewayOption("--backend", "the gRPC server (HOST:PORT)", "127.0.0.1:50051"),
-    GatewayOption("--backend-tls", "talk TLS to the gRPC server", False, _bool),
+    GatewayOption("--backend-tls", "talk TLS to the gRPC server", False, config.parse_bool),
     GatewayOption(
         "--backend-ca", "PEM file of the CA that signed the server's certificate (implies TLS)", ""
     ),

@@ -36,13 +36,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from qianshi.server.backends.openai_generator import OpenAIGenerator
+from qianshi.server.backends.generation.openai_api import OpenAIGenerator
 from qianshi.server.domain import GenerationRequest
 from qianshi.server.pipeline import events as ev
 from qianshi.server.pipeline.estimates import Estimates
-from qianshi.server.pipeline.eventlog import MemoryEventLog
 from qianshi.server.pipeline.interpret import Interpreter, PipelineConfig
-from qianshi.server.pipeline.registry import Registry
+from qianshi.server.tasks.memory_log import MemoryEventLog
+from qianshi.server.tasks.registry import Registry
 
 from tests.fakes import FakeRetriever, spec
 

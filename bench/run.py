@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qianshi.server.backends.corpus import load_shipped_corpus
+from qianshi.server.backends.retrieval.corpus import load_shipped_corpus
 
 from bench import analysis, costs
 from bench.client import Stream

@@ -1,21 +1,33 @@
-"""Dependencies flow one way: transport → pipeline → backends (STYLE.md §2).
+"""Dependencies flow one way (STYLE.md §2, DESIGN.md §1):
 
-The pipeline and the backends never import gRPC, protobuf, the generated stubs or the web framework;
-the backends never import the pipeline or the transport; the pipeline never imports the transport.
+    transport (service, gateway) → tasks → pipeline → backends → domain / errors / config
+
+``observability`` watches the pipeline's events from the side (it may import the pipeline's event
+types), ``main``, ``wiring`` and ``ingest`` are the composition roots that may import anything. Below
+the transport nothing imports gRPC, protobuf, the generated stubs or the web framework. Seams are owned
+by their user: the pipeline owns ``EventLog`` and never imports ``tasks``, which implements it. Inside
+``backends``, retrieval and generation do not know each other; inside ``pipeline``, question
+understanding (``categories``) knows nothing of the task body.
+
+``LAYOUT`` is the single description of the packages; the README's tree must name the same ones.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 
-SERVER = Path(__file__).resolve().parent.parent / "server" / "qianshi" / "server"
+ROOT = Path(__file__).resolve().parent.parent
+SERVER = ROOT / "server" / "qianshi" / "server"
+P = "qianshi.server."
 TRANSPORT_LIBS = (
     "grpc",
     "grpc_status",
     "grpc_health",
+    "grpc_reflection",
     "google.protobuf",
     "google.rpc",
     "qianshi.v1",
@@ -23,6 +35,22 @@ TRANSPORT_LIBS = (
     "uvicorn",
     "sse_starlette",
 )
+BASE = (P + "domain", P + "errors", P + "config")
+
+# package → (what it is, what of the project it may import besides itself and BASE)
+LAYOUT: dict[str, tuple[str, tuple[str, ...]]] = {
+    "service": ("gRPC transport", (P + "tasks", P + "pipeline", P + "observability", "qianshi.v1")),
+    "gateway": ("HTTP/SSE transport", (P + "observability", "qianshi.client", "qianshi.v1")),
+    "tasks": ("registry and event logs", (P + "pipeline",)),
+    "pipeline": ("the task body", ()),
+    "pipeline/categories": ("question understanding", ()),
+    "backends": ("retrieval and generation", ()),
+    "backends/retrieval": ("Qdrant retrieval", ()),
+    "backends/generation": ("the generators", ()),
+    "backends/generation/grounded": ("the grounded generator", ()),
+    "observability": ("metrics, tracing, logs", (P + "pipeline.events", P + "pipeline.eventlog")),
+}
+BELOW_TRANSPORT = [name for name in LAYOUT if name not in ("service", "gateway")]
 
 
 def imports(path: Path) -> set[str]:
@@ -30,43 +58,124 @@ def imports(path: Path) -> set[str]:
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, f"{path}: relative import (the layering checks read absolute names)"
+            assert node.module is not None
+            if node.module in ("qianshi.server", *(P + pkg.replace("/", ".") for pkg in LAYOUT)):
+                # ``from package import module``: what is imported is the module
+                names.update(f"{node.module}.{alias.name}" for alias in node.names)
+            else:
+                names.add(node.module)
     return names
 
 
-def modules(package: str) -> list[Path]:
-    return sorted((SERVER / package).rglob("*.py"))
+def own_modules(package: str) -> list[Path]:
+    """The modules of ``package`` itself (its subpackages are checked on their own)."""
+    folder = SERVER / package
+    return sorted(folder.glob("*.py"))
+
+
+def dotted(package: str) -> str:
+    return P + package.replace("/", ".")
 
 
 def starts(name: str, prefixes: tuple[str, ...]) -> bool:
     return any(name == p or name.startswith(p + ".") for p in prefixes)
 
 
-@pytest.mark.parametrize("path", modules("pipeline"), ids=lambda p: p.name)
-def test_pipeline_speaks_no_transport(path):
+def ancestors(package: str) -> tuple[str, ...]:
+    parts = package.split("/")
+    return tuple(dotted("/".join(parts[:i])) for i in range(1, len(parts)))
+
+
+def cases(packages: list[str]) -> list[Path]:
+    return [path for package in packages for path in own_modules(package)]
+
+
+def case_id(path: Path) -> str:
+    return str(path.relative_to(SERVER))
+
+
+@pytest.mark.parametrize("path", cases(list(LAYOUT)), ids=case_id)
+def test_each_package_imports_only_what_lies_below_it(path: Path) -> None:
+    package = str(path.parent.relative_to(SERVER))
+    _, allowed = LAYOUT[package]
+    own = dotted(package)
+    # a subpackage may use its parent package's modules (backends/generation/grounded → generation)
+    mine = (own, *ancestors(package)) if package.startswith("backends/generation") else (own,)
+    ok = (*mine, *BASE, *allowed)
+    bad = {n for n in imports(path) if n.startswith("qianshi") and not starts(n, ok)}
+    assert not bad, f"{case_id(path)} imports {sorted(bad)}"
+
+
+@pytest.mark.parametrize("path", cases(BELOW_TRANSPORT), ids=case_id)
+def test_nothing_below_the_transport_speaks_grpc_protobuf_or_http(path: Path) -> None:
+    bad = {n for n in imports(path) if starts(n, TRANSPORT_LIBS)}
+    assert not bad, f"{case_id(path)} imports {sorted(bad)}"
+
+
+@pytest.mark.parametrize("path", cases(["pipeline", "pipeline/categories"]), ids=case_id)
+def test_the_pipeline_never_imports_the_tasks_that_run_it(path: Path) -> None:
+    bad = {n for n in imports(path) if starts(n, (P + "tasks", P + "backends"))}
+    assert not bad, f"{case_id(path)} imports {sorted(bad)}"
+
+
+@pytest.mark.parametrize("path", cases(["pipeline/categories"]), ids=case_id)
+def test_question_understanding_knows_nothing_of_the_task_body(path: Path) -> None:
     bad = {
         n
         for n in imports(path)
-        if starts(n, (*TRANSPORT_LIBS, "qianshi.server.service", "qianshi.server.gateway"))
+        if starts(n, (P + "pipeline",)) and not starts(n, (P + "pipeline.categories",))
     }
-    assert not bad, f"{path.name} imports {bad}"
+    assert not bad, f"{case_id(path)} imports {sorted(bad)}"
 
 
-@pytest.mark.parametrize("path", modules("backends"), ids=lambda p: p.name)
-def test_backends_depend_on_nothing_above_them(path):
-    above = (
-        "qianshi.server.pipeline",
-        "qianshi.server.service",
-        "qianshi.server.gateway",
-        "qianshi.v1",
-        "grpc",
-    )
-    bad = {n for n in imports(path) if starts(n, above)}
-    assert not bad, f"{path.name} imports {bad}"
+@pytest.mark.parametrize(
+    ("package", "other"),
+    [("backends/retrieval", "backends.generation"), ("backends/generation", "backends.retrieval")],
+)
+def test_retrieval_and_generation_do_not_know_each_other(package: str, other: str) -> None:
+    for path in sorted((SERVER / package).rglob("*.py")):
+        bad = {n for n in imports(path) if starts(n, (P + other,))}
+        assert not bad, f"{case_id(path)} imports {sorted(bad)}"
 
 
 @pytest.mark.parametrize("name", ["domain.py", "errors.py"])
-def test_shared_types_import_nothing_of_the_project(name):
+def test_shared_types_import_nothing_of_the_project(name: str) -> None:
     bad = {n for n in imports(SERVER / name) if n.startswith("qianshi") or starts(n, TRANSPORT_LIBS)}
     assert not bad
+
+
+def test_every_package_is_in_the_layout_and_has_a_docstring() -> None:
+    found = {str(p.parent.relative_to(SERVER)) for p in SERVER.rglob("__init__.py")} - {"."}
+    assert found == set(LAYOUT)
+    for package in LAYOUT:
+        tree = ast.parse((SERVER / package / "__init__.py").read_text(encoding="utf-8"))
+        doc = ast.get_docstring(tree)
+        assert doc and "import" in doc, (
+            f"{package}/__init__.py must say what lives there and what it may import"
+        )
+
+
+def test_the_readme_tree_names_the_same_packages() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    box = readme.split("## What is in the box", 1)[1].split("```", 2)[1]
+    named = set(re.findall(r"\b([a-z_]+(?:/[a-z_]+)*)/(?=\s)", box))
+    for package in LAYOUT:
+        assert any(n == package or n.startswith(package + "/") for n in named), (
+            f"README tree lacks {package}/"
+        )
+
+
+def test_tests_mirror_the_packages() -> None:
+    for package in LAYOUT:
+        assert (ROOT / "tests" / package).is_dir(), f"tests/{package}/ is missing"
+
+
+def test_no_module_is_over_400_lines() -> None:
+    big = {
+        case_id(p): n
+        for p in SERVER.rglob("*.py")
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400
+    }
+    assert not big

@@ -15,20 +15,20 @@ from typing import Any
 
 import httpx
 import pytest
-from qianshi.server.backends.openai_generator import OpenAIGenerator
-from qianshi.server.backends.prompt import PROMPT_VERSION
-from qianshi.server.backends.vllm_generator import VLLMGenerator
+from qianshi.server.backends.generation.openai_api import OpenAIGenerator
+from qianshi.server.backends.generation.prompt import PROMPT_VERSION
+from qianshi.server.backends.generation.vllm_engine import VLLMGenerator
 from qianshi.server.errors import ErrorCode
 from qianshi.server.pipeline import events as ev
 from qianshi.server.pipeline.estimates import Estimates
-from qianshi.server.pipeline.eventlog import MemoryEventLog
 from qianshi.server.pipeline.interpret import Interpreter, PipelineConfig
-from qianshi.server.pipeline.registry import Registry
 from qianshi.server.pipeline.seams import Generator
+from qianshi.server.tasks.memory_log import MemoryEventLog
+from qianshi.server.tasks.registry import Registry
 
 from bench.standin import StandIn, serve_in_thread
 from bench.standin_text import Profile
-from tests.backends.test_vllm_generator import FakeEngine
+from tests.backends.generation.test_vllm_engine import FakeEngine
 from tests.fakes import FakeRetriever, spec
 
 CONFIG = PipelineConfig(tick_retrieval_s=0.1, tick_generation_s=0.1, coalesce_window_s=0.01)

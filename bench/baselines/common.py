@@ -27,11 +27,11 @@ from typing import Any
 import grpc
 import httpx
 from qdrant_client import QdrantClient
-from qianshi.server.backends import text
-from qianshi.server.backends.prompt import build_messages
-from qianshi.server.backends.qdrant_search import QdrantSearcher
+from qianshi.server.backends.generation.prompt import build_messages
+from qianshi.server.backends.retrieval import analyzer
+from qianshi.server.backends.retrieval.search import QdrantSearcher
 from qianshi.server.domain import GenerationRequest, Passage, Poem, Query
-from qianshi.server.pipeline import categories
+from qianshi.server.pipeline.categories import infer as categories
 from qianshi.server.pipeline.requests import Limits, TaskSpec, validate
 from qianshi.server.service import convert
 from qianshi.server.service.status import from_error, to_grpc
@@ -52,8 +52,8 @@ class BlockingWork:
     """Retrieval and generation as plain blocking functions (safe to call from several threads)."""
 
     def __init__(self, state_dir: Path, llm_url: str, model: str) -> None:
-        text.configure(state_dir / "cache")
-        text.warm_up()
+        analyzer.configure(state_dir / "cache")
+        analyzer.warm_up()
         self.client = QdrantClient(path=str(state_dir / "qdrant"))
         self.searcher = QdrantSearcher(self.client)
         self.sets = {s.id: s for s in self.searcher.sets()}

@@ -10,9 +10,9 @@ from qianshi.server.domain import Stage
 from qianshi.server.errors import BackendFailed, ErrorCode
 from qianshi.server.pipeline import events as ev
 from qianshi.server.pipeline.estimates import Estimates
-from qianshi.server.pipeline.eventlog import MemoryEventLog
 from qianshi.server.pipeline.interpret import Interpreter, PipelineConfig
-from qianshi.server.pipeline.registry import Registry
+from qianshi.server.tasks.memory_log import MemoryEventLog
+from qianshi.server.tasks.registry import Registry
 
 from tests.fakes import FakeGenerator, FakeRetriever, spec
 

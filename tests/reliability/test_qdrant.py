@@ -5,7 +5,7 @@ health NOT_SERVING and calls get UNAVAILABLE (NOT_READY); when the Qdrant client
 once; no answer within its timeout, 10 s) the process exits with status 1 and a one-line reason.
 
 What this does not cover: there is no Qdrant server binary here, so a Qdrant that answers slowly
-*after* start-up is exercised one level down (tests/backends/test_qdrant_server.py: a listener that
+*after* start-up is exercised one level down (tests/backends/retrieval/test_remote.py: a listener that
 never answers gives QDRANT_TIMEOUT), not through a serving gRPC server.
 """
 

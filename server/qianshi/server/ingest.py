@@ -14,8 +14,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from qianshi.server.backends.corpus import CorpusError, load_corpus
-from qianshi.server.backends.qdrant_index import CollectionOptions, build_index
+from qianshi.server.backends.retrieval.corpus import CorpusError, load_corpus
+from qianshi.server.backends.retrieval.index import CollectionOptions, build_index
 
 
 def parser() -> argparse.ArgumentParser:

@@ -23,15 +23,16 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
-from qianshi.server import config, logs, wiring
+from qianshi.server import config, wiring
 from qianshi.server.errors import QianshiError
+from qianshi.server.observability import logs
 from qianshi.server.pipeline.admission import GenerationSlots
 from qianshi.server.pipeline.estimates import Estimates
 from qianshi.server.pipeline.interpret import Interpreter, PipelineConfig
-from qianshi.server.pipeline.registry import Registry
 from qianshi.server.pipeline.requests import Limits
 from qianshi.server.service import auth, security
 from qianshi.server.service.interpret_service import InterpretService
+from qianshi.server.tasks.registry import Registry
 from qianshi.v1 import interpret_service_pb2, interpret_service_pb2_grpc
 
 log = logging.getLogger("qianshi.server")

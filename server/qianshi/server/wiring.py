@@ -9,17 +9,18 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
 from qianshi.server.domain import GenerationRequest
-from qianshi.server.pipeline.eventlog import EventLog, MemoryEventLog
-from qianshi.server.pipeline.registry import Registry
+from qianshi.server.pipeline.eventlog import EventLog
 from qianshi.server.pipeline.seams import Generator, Retriever
+from qianshi.server.tasks.memory_log import MemoryEventLog
+from qianshi.server.tasks.registry import Registry
 
 
 def retriever(args: argparse.Namespace, state_dir: Path) -> Retriever:
     """The retriever: a Qdrant server when ``--qdrant-url`` is set, else the embedded store in a worker."""
     corpus_path = Path(args.corpus).expanduser() if args.corpus else None
     if args.qdrant_url:
-        from qianshi.server.backends.corpus import load_corpus
-        from qianshi.server.backends.qdrant_server import ServerRetriever
+        from qianshi.server.backends.retrieval.corpus import load_corpus
+        from qianshi.server.backends.retrieval.remote import ServerRetriever
 
         return ServerRetriever(
             url=args.qdrant_url,
@@ -30,7 +31,7 @@ def retriever(args: argparse.Namespace, state_dir: Path) -> Retriever:
             corpus=load_corpus(corpus_path) if corpus_path else None,
             cache_dir=state_dir / "cache",
         )
-    from qianshi.server.backends.retrieval_worker import WorkerRetriever
+    from qianshi.server.backends.retrieval.worker import WorkerRetriever
 
     path = Path(args.qdrant_path).expanduser() if args.qdrant_path else state_dir / "qdrant"
     return WorkerRetriever(
@@ -40,14 +41,14 @@ def retriever(args: argparse.Namespace, state_dir: Path) -> Retriever:
 
 def generator(args: argparse.Namespace) -> Generator:
     """The generator named by ``--llm``, behind the grounded fallback when ``--llm-fallback grounded``."""
-    from qianshi.server.backends.grounded import GroundedGenerator
+    from qianshi.server.backends.generation.grounded.generator import GroundedGenerator
 
     grounded = GroundedGenerator(pace_s=args.grounded_pace)
     if args.llm == "grounded":
         return grounded
     llm = _llm(args)
     if args.llm_fallback == "grounded":
-        from qianshi.server.backends.fallback import FallbackGenerator
+        from qianshi.server.backends.generation.fallback import FallbackGenerator
 
         return FallbackGenerator(llm, grounded)
     return llm
@@ -55,7 +56,7 @@ def generator(args: argparse.Namespace) -> Generator:
 
 def _llm(args: argparse.Namespace) -> Generator:
     if args.llm == "vllm":
-        from qianshi.server.backends.vllm_generator import VLLMGenerator
+        from qianshi.server.backends.generation.vllm_engine import VLLMGenerator
 
         if not args.model:
             raise SystemExit("--llm vllm needs --model PATH")
@@ -67,7 +68,7 @@ def _llm(args: argparse.Namespace) -> Generator:
             tensor_parallel_size=args.tensor_parallel_size,
             stall_timeout_s=args.llm_stall_timeout,
         )
-    from qianshi.server.backends.openai_generator import OpenAIGenerator, discover_model
+    from qianshi.server.backends.generation.openai_api import OpenAIGenerator, discover_model
     from qianshi.server.errors import BackendUnavailable
 
     model, context = args.llm_model, args.llm_context_tokens
@@ -95,7 +96,7 @@ def event_log(args: argparse.Namespace) -> EventLog:
     if choice in ("", "memory"):
         return MemoryEventLog()
     if choice.startswith(("redis://", "rediss://", "unix://")):
-        from qianshi.server.pipeline.eventlog_redis import RedisEventLog
+        from qianshi.server.tasks.redis_log import RedisEventLog
 
         return RedisEventLog(choice)
     raise SystemExit(f"--event-log must be memory or redis://HOST:PORT/DB, got {choice!r}")
@@ -105,7 +106,7 @@ def trace_headers(args: argparse.Namespace) -> Callable[[GenerationRequest], Map
     """With ``--otel``: the hook that gives the LLM request the current span's W3C trace context."""
     if not args.otel:
         return None
-    from qianshi.server.tracing import current_traceparent
+    from qianshi.server.observability.tracing import current_traceparent
 
     return lambda _request: current_traceparent()
 
@@ -119,7 +120,8 @@ class Operations:
     """
 
     def __init__(self, args: argparse.Namespace) -> None:
-        from qianshi.server import logs, metrics, tracing
+        from qianshi.server.observability import logs, metrics, tracing
+        from qianshi.server.service import telemetry
 
         self.args = args
         self.log = event_log(args)
@@ -129,14 +131,14 @@ class Operations:
         observers += [o for o in (self.metrics, self.tracer) if o is not None]
         self.events: EventLog = metrics.MeteredEventLog(self.log, *observers)
         before = tracing.capture_incoming if self.tracer is not None else None
-        self.interceptors = [metrics.RpcInterceptor(self.metrics, before)] if self.metrics or before else []
+        self.interceptors = [telemetry.RpcInterceptor(self.metrics, before)] if self.metrics or before else []
         self.remote_cancel: Callable[[str], Awaitable[bool]] | None
         self.remote_cancel = getattr(self.log, "request_cancel", None)
         self._exporter: metrics.Exporter | None = None
 
     async def run(self, registry: Registry, streams: Callable[[], float]) -> None:
         """Serve metrics and listen for cancel requests of other replicas, until cancelled."""
-        from qianshi.server import metrics
+        from qianshi.server.observability import metrics
 
         async with asyncio.TaskGroup() as group:
             if self.metrics is not None:

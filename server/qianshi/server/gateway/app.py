@@ -43,7 +43,7 @@ from qianshi.server.gateway.auth import Metadata, bearer_metadata, check_origin
 from qianshi.server.gateway.errors import GatewayError, error_response
 from qianshi.server.gateway.settings import Settings
 from qianshi.server.gateway.telemetry import CountRequests, metrics_endpoint
-from qianshi.server.metrics import gateway_metrics
+from qianshi.server.observability.metrics import gateway_metrics
 from qianshi.v1 import interpret_service_pb2
 from starlette.applications import Starlette
 from starlette.middleware import Middleware

@@ -15,9 +15,9 @@ import sys
 from collections.abc import Sequence
 
 import uvicorn
-from qianshi.server import logs
 from qianshi.server.gateway.app import create_app
 from qianshi.server.gateway.settings import Settings, parse
+from qianshi.server.observability import logs
 
 SHUTDOWN_GRACE_S = 5
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import anyio
 from qianshi.client import QianshiClientError, event_to_json, is_terminal, payload_kind
 from qianshi.server.gateway.errors import GatewayError, error_frame_data
-from qianshi.server.metrics import GatewayMetrics
+from qianshi.server.observability.metrics import GatewayMetrics
 from qianshi.v1 import events_pb2
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.types import Receive, Scope, Send

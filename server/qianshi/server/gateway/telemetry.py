@@ -1,6 +1,6 @@
 """The gateway's Prometheus metrics, served at ``/metrics`` on its own port.
 
-The metrics themselves are declared in ``qianshi.server.metrics.gateway_metrics`` (open SSE streams,
+The metrics themselves are declared in ``qianshi.server.observability.metrics.gateway_metrics`` (open SSE streams,
 requests by route pattern and status, events relayed by kind), each app in a registry of its own.
 Requests are counted by a small ASGI middleware when they end, labelled with the route's pattern
 (``/v1/tasks/{task_id}/events``) rather than the raw path, so task ids do not become label values.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from qianshi.server.metrics import GatewayMetrics
+from qianshi.server.observability.metrics import GatewayMetrics
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send

@@ -23,8 +23,9 @@ from qianshi.server.domain import (
     Stage,
 )
 from qianshi.server.errors import BackendFailed
-from qianshi.server.pipeline import categories, messages
+from qianshi.server.pipeline import messages
 from qianshi.server.pipeline.admission import GenerationSlots, wait_for_slot
+from qianshi.server.pipeline.categories import infer as categories
 from qianshi.server.pipeline.citations import citations
 from qianshi.server.pipeline.coalesce import coalesce
 from qianshi.server.pipeline.estimates import Estimates

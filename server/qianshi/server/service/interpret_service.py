@@ -17,7 +17,6 @@ import grpc
 from qianshi.server.domain import PoemSet
 from qianshi.server.errors import BackendUnavailable, QianshiError, ResourceExhausted
 from qianshi.server.pipeline import events as ev
-from qianshi.server.pipeline.registry import Registry
 from qianshi.server.pipeline.requests import (
     Limits,
     validate,
@@ -28,6 +27,7 @@ from qianshi.server.pipeline.requests import (
 from qianshi.server.pipeline.seams import Retriever
 from qianshi.server.service import convert
 from qianshi.server.service.status import from_error, to_grpc
+from qianshi.server.tasks.registry import Registry
 from qianshi.v1 import interpret_service_pb2, interpret_service_pb2_grpc
 
 Identify = Callable[[grpc.aio.ServicerContext], str]

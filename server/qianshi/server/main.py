@@ -1,8 +1,9 @@
 """``qianshi-server``: start the gRPC service on the embedded defaults (or the configured backends).
 
-Start-up order: the retrieval worker process is spawned first (FACTS.md: no fork after gRPC runs),
-the gRPC server starts with health NOT_SERVING so probes can see it, the index is built or opened
-(with a progress bar), then health turns SERVING. SIGTERM/SIGINT drain: health goes NOT_SERVING, new
+Start-up order: the embedded store is checked and, when it must be built, its builder process is
+spawned first (FACTS.md: no fork after gRPC runs); the gRPC server starts with health NOT_SERVING so
+probes can see it; the build is awaited (with a progress bar) and the index opened; then health turns
+SERVING. SIGTERM/SIGINT drain: health goes NOT_SERVING, new
 calls are refused, running tasks get the shutdown grace, then end with UNAVAILABLE (SERVER_DRAINING).
 """
 
@@ -81,7 +82,7 @@ async def serve(
         default_max_tokens=args.max_tokens, default_grace_s=args.default_grace, max_grace_s=args.max_grace
     )
     health = HealthServicer()
-    retriever.launch()  # worker processes are spawned before gRPC runs (FACTS.md)
+    retriever.launch()  # a build process is spawned before gRPC runs (FACTS.md)
     try:
         async with Registry(
             interpreter,
@@ -115,7 +116,7 @@ async def serve(
             for name in ("", SERVICE_NAME):
                 await health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
             await server.start()
-            log.info("listening on %s (port %d); building the index", args.listen, port)
+            log.info("listening on %s (port %d); opening the index", args.listen, port)
             try:
                 await retriever.start(_progress_bar("index"))
             except BaseException:

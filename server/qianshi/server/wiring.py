@@ -16,7 +16,7 @@ from qianshi.server.tasks.registry import Registry
 
 
 def retriever(args: argparse.Namespace, state_dir: Path) -> Retriever:
-    """The retriever: a Qdrant server when ``--qdrant-url`` is set, else the embedded store in a worker."""
+    """The retriever: a Qdrant server when ``--qdrant-url`` is set, else Qdrant Edge in-process."""
     corpus_path = Path(args.corpus).expanduser() if args.corpus else None
     if args.qdrant_url:
         from qianshi.server.backends.retrieval.corpus import load_corpus
@@ -31,12 +31,15 @@ def retriever(args: argparse.Namespace, state_dir: Path) -> Retriever:
             corpus=load_corpus(corpus_path) if corpus_path else None,
             cache_dir=state_dir / "cache",
         )
-    from qianshi.server.backends.retrieval.worker import WorkerRetriever
+    from qianshi.server.backends.retrieval.embedded import EmbeddedRetriever
 
+    if args.retrieval_workers:
+        logging.getLogger(__name__).warning(
+            "--retrieval-workers (QIANSHI_RETRIEVAL_WORKERS) is deprecated and ignored: the embedded "
+            "store runs in-process on Qdrant Edge; the option goes away in the next release"
+        )
     path = Path(args.qdrant_path).expanduser() if args.qdrant_path else state_dir / "qdrant"
-    return WorkerRetriever(
-        path, workers=args.retrieval_workers, cache_dir=state_dir / "cache", corpus_path=corpus_path
-    )
+    return EmbeddedRetriever(path, cache_dir=state_dir / "cache", corpus_path=corpus_path)
 
 
 def generator(args: argparse.Namespace) -> Generator:

@@ -1,8 +1,8 @@
 """Real servers for the integration tests: ``qianshi.server.main.serve`` on 127.0.0.1:0 with the real
-embedded Qdrant in its worker process, driven over real gRPC channels.
+embedded store (Qdrant Edge shards, in-process), driven over real gRPC channels.
 
 The index is built once per test session into a shared state folder; each server gets its own copy
-of the folder (embedded Qdrant locks its path), so servers start in about a second.
+of the folder (its learned estimates are its own), so servers start in about a second.
 """
 
 from __future__ import annotations

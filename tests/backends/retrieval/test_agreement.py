@@ -57,7 +57,9 @@ def assert_same_answer(ours: Sequence[Passage], theirs: Sequence[Passage]) -> No
 
 @pytest.fixture
 async def server_path(corpus: Corpus) -> ServerRetriever:
-    retriever = ServerRetriever(client=AsyncQdrantClient(location=":memory:"), corpus=corpus, payload_indexes=False)
+    retriever = ServerRetriever(
+        client=AsyncQdrantClient(location=":memory:"), corpus=corpus, payload_indexes=False
+    )
     await retriever.start()
     return retriever
 

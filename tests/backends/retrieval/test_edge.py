@@ -101,7 +101,9 @@ def test_a_store_written_by_another_engine_version_is_rebuilt(tmp_path: Path, ti
     path, corpus = tmp_path / "qdrant", load_corpus(tiny_corpus)
     edge.build(path, corpus)
     raw = json.loads((path / edge.META_FILE).read_text(encoding="utf-8"))
-    (path / edge.META_FILE).write_text(json.dumps({**raw, "engine": "qdrant-edge-py 0.0.1"}), encoding="utf-8")
+    (path / edge.META_FILE).write_text(
+        json.dumps({**raw, "engine": "qdrant-edge-py 0.0.1"}), encoding="utf-8"
+    )
     assert not edge.is_current(path, index_version(corpus))
     assert edge.build(path, corpus).rebuilt
     assert edge.is_current(path, index_version(corpus))

@@ -10,8 +10,8 @@ import pytest
 from qdrant_client import QdrantClient, models
 from qianshi.server.backends.retrieval.corpus import Corpus
 from qianshi.server.backends.retrieval.index import IndexNames, index_version
-from qianshi.server.backends.retrieval.steps import build_index, read_meta_steps, run_steps
 from qianshi.server.backends.retrieval.passages import passages_of, split_clauses
+from qianshi.server.backends.retrieval.steps import build_index, read_meta_steps, run_steps
 from qianshi.server.domain import Judgment, PassageKind
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Sequence
-
 from pathlib import Path
 
 import pytest
@@ -30,7 +29,9 @@ def test_the_marriage_judgment_comes_first_then_the_verse(retriever: EmbeddedRet
     assert scores == sorted(scores, reverse=True) and all(s > 0 for s in scores)
 
 
-def test_without_a_category_the_question_alone_finds_the_marriage_judgment(retriever: EmbeddedRetriever) -> None:
+def test_without_a_category_the_question_alone_finds_the_marriage_judgment(
+    retriever: EmbeddedRetriever,
+) -> None:
     passages = retriever.passages_now(Query("mazu60", 1, "婚姻能成嗎", ""))
     assert passages[0].kind is PassageKind.VERSE
     assert passages[1].id == "mazu60/1/judgment/婚姻"
@@ -75,7 +76,9 @@ def test_english_questions_work_through_the_category(
     _assert_category_then_verse(passages, query.category)
 
 
-def test_a_cut_judgment_that_nothing_matches_is_given_whole(retriever: EmbeddedRetriever, corpus: Corpus) -> None:
+def test_a_cut_judgment_that_nothing_matches_is_given_whole(
+    retriever: EmbeddedRetriever, corpus: Corpus
+) -> None:
     passages = retriever.passages_now(Query("guanyin100", 1, "這次考試能不能考上", "詩意"))
     assert passages[0].id == "guanyin100/1/judgment/詩意"
     assert passages[0].text == corpus.poems_of("guanyin100")[0].judgment("詩意")

@@ -74,7 +74,6 @@ USER_WORDS = tuple(_USER_WORDS_TEXT.split())
 """Words added to jieba's dictionary; changing them changes the analysis (bump ANALYZER_VERSION)."""
 
 
-
 @dataclass(frozen=True, slots=True)
 class SparseVector:
     """A sparse vector in no engine's types: sorted, unique ``indices`` and their ``values``. Each

@@ -97,7 +97,9 @@ class BuildProcess:
         finally:
             stdout.close()
         if report is None or code != 0:
-            raise BackendFailed(f"building the retrieval index failed: {failure}", reason="INDEX_BUILD_FAILED")
+            raise BackendFailed(
+                f"building the retrieval index failed: {failure}", reason="INDEX_BUILD_FAILED"
+            )
         return report
 
     def kill(self) -> None:

@@ -143,7 +143,9 @@ def build(
             shard = qe.EdgeShard.create(str(path / generation / collection.name), _config(collection))
             try:
                 if collection.searchable:
-                    shard.update(qe.UpdateOperation.create_field_index("number", qe.PayloadSchemaType.Integer))
+                    shard.update(
+                        qe.UpdateOperation.create_field_index("number", qe.PayloadSchemaType.Integer)
+                    )
                 for i in range(0, len(collection.points), BATCH):
                     batch = collection.points[i : i + BATCH]
                     shard.update(qe.UpdateOperation.upsert_points([_point(p) for p in batch]))
@@ -226,7 +228,7 @@ def query_request(search: PassageSearch) -> qe.QueryRequest:
     return qe.QueryRequest(
         limit=search.limit,
         prefetches=[qe.Prefetch(limit=search.limit, query=part, filter=poem_filter) for part in parts],
-        query=qe.Fusion.Rrf(k=RRF_K),
+        query=qe.Fusion.Rrf(k=RRF_K),  # type: ignore[arg-type]  # the stub names Fusion, not its cases
         with_payload=payload,
     )
 

@@ -31,6 +31,7 @@ from qianshi.server.pipeline.admission import GenerationSlots
 from qianshi.server.pipeline.estimates import Estimates
 from qianshi.server.pipeline.interpret import Interpreter, PipelineConfig
 from qianshi.server.pipeline.requests import Limits
+from qianshi.server.pipeline.seams import Retriever
 from qianshi.server.service import auth, security
 from qianshi.server.service.interpret_service import InterpretService
 from qianshi.server.tasks.registry import Registry
@@ -58,13 +59,15 @@ async def serve(
     *,
     on_ready: Callable[[Running], None] | None = None,
     stop: asyncio.Event | None = None,
+    retriever: Retriever | None = None,
 ) -> None:
-    """Run the server until ``stop`` is set (or SIGTERM/SIGINT when ``stop`` is None)."""
+    """Run the server until ``stop`` is set (or SIGTERM/SIGINT when ``stop`` is None). ``retriever``
+    replaces the one the options name (the benchmark measures another engine with it)."""
     stop = stop or _signal_event()
     state_dir = Path(args.state_dir).expanduser()  # noqa: ASYNC240 - start-up, before anything is served
     state_dir.mkdir(parents=True, exist_ok=True)
     estimates = Estimates(state_dir / "estimates.json")
-    retriever = wiring.retriever(args, state_dir)
+    retriever = retriever or wiring.retriever(args, state_dir)
     generator = wiring.generator(args)
     ops = wiring.Operations(args)
     interpreter = Interpreter(

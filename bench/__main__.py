@@ -28,7 +28,7 @@ from bench.report import ratios, summary, targets
 from bench.run import RELAY_PROFILE, Settings, prepare, run_level, run_relay
 
 DESIGNS = ("qianshi", "naive", "threadpool")
-BURST_DESIGNS = ("qianshi", "naive", "threadpool", "old-engine")
+BURST_DESIGNS = ("qianshi", "naive", "threadpool", "old-engine", "bare")
 MODES: dict[str, dict[str, Any]] = {
     "quick": {
         "ns": [1, 100, 1000],
@@ -60,7 +60,9 @@ def parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--burst-designs", default=",".join(BURST_DESIGNS), help="designs of the burst levels")
     r.add_argument(
-        "--startup-designs", default="qianshi,old-engine", help="designs whose start-up is timed ('' for none)"
+        "--startup-designs",
+        default="qianshi,old-engine",
+        help="designs whose start-up is timed ('' for none)",
     )
     r.add_argument("--designs", default=",".join(DESIGNS), help="comma-separated: qianshi,naive,threadpool")
     r.add_argument("--out", default="bench/results", help="folder for the report, the plots and the index")

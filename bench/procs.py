@@ -145,9 +145,11 @@ def server_argv(
             *("--metrics-listen", f"127.0.0.1:{metrics_port}", "--shutdown-grace", "1"),
             *extra,
         )
-    module = {"naive": "bench.baselines.naive_server", "threadpool": "bench.baselines.threadpool_server"}[
-        design
-    ]
+    module = {
+        "naive": "bench.baselines.naive_server",
+        "threadpool": "bench.baselines.threadpool_server",
+        "bare": "bench.baselines.bare_server",
+    }[design]
     return python(
         "-m",
         module,

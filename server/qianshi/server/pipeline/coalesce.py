@@ -3,6 +3,10 @@
 Text is held until it ends a clause (Chinese or Latin clause punctuation, a line break) or until a
 short window has passed since the first held piece, whichever comes first; the held text never ends
 in half a character (a lone surrogate or the replacement character of an incomplete UTF-8 sequence).
+Text that is already there is never held back for a clause: when more pieces wait in the inbox (a
+generator that writes a whole answer at once, or a burst of an engine's tokens read together), they
+join the held text up to ``MAX_HELD_CHARS``, so a short answer that exists all at once goes out as one
+or two events instead of one per clause (each event costs the server a gRPC write).
 The upstream is read by a pump task so the window can expire while the engine is silent. The pump
 is owned by the generator's ``try/finally`` rather than a task group, because an async generator must
 not yield from inside a task group (anyio's rule): callers close it with ``contextlib.aclosing``.
@@ -18,7 +22,7 @@ from qianshi.server.domain import GenerationChunk
 
 CLAUSE_END = frozenset('，。！？；：、,.!?;:\n）)」』】”"')
 WINDOW_S = 0.04
-MAX_HELD_CHARS = 200
+MAX_HELD_CHARS = 400
 
 
 def _splittable(text: str) -> bool:
@@ -110,8 +114,12 @@ async def coalesce(
             held_tokens += chunk.tokens
             held_chars += len(chunk.text)
             text = chunk.text
+            # A clause ends the held text only when nothing more is waiting: text already here costs no
+            # latency to join, and each piece sent is an event (a write) for the server.
             due = (
-                text[-1] in CLAUSE_END or held_chars >= MAX_HELD_CHARS or loop.time() - held_since >= window_s
+                (text[-1] in CLAUSE_END and not inbox)
+                or held_chars >= MAX_HELD_CHARS
+                or loop.time() - held_since >= window_s
             )
             if due and _splittable(text):
                 yield take()

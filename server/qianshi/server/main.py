@@ -32,6 +32,7 @@ from qianshi.server.pipeline.estimates import Estimates
 from qianshi.server.pipeline.interpret import Interpreter, PipelineConfig
 from qianshi.server.pipeline.requests import Limits
 from qianshi.server.pipeline.seams import Retriever
+from qianshi.server.pipeline.workqueue import WorkQueue
 from qianshi.server.service import auth, security
 from qianshi.server.service.interpret_service import InterpretService
 from qianshi.server.tasks.registry import Registry
@@ -74,8 +75,13 @@ async def serve(
         retriever,
         generator,
         estimates,
-        PipelineConfig(tick_retrieval_s=args.tick_retrieval, tick_generation_s=args.tick_generation),
+        PipelineConfig(
+            tick_retrieval_s=args.tick_retrieval,
+            tick_generation_s=args.tick_generation,
+            work_through_generation=args.llm == "grounded" and args.grounded_pace == 0,
+        ),
         slots=_generation_slots(args),
+        work=WorkQueue(),
     )
     try:
         tokens = auth.TokenSet.load(args.auth_tokens_file, args.auth_tokens)

@@ -64,6 +64,7 @@ class WorkQueue:
         self.max_defer_s = max_defer_s
         self._clock = clock
         self._last_arrival = float("-inf")
+        self._before_last = float("-inf")
         self._working: set[str] = set()
         self._waiting: OrderedDict[str, tuple[float, asyncio.Future[None]]] = OrderedDict()
         self._positions: dict[str, int] | None = None
@@ -79,15 +80,16 @@ class WorkQueue:
         return len(self._waiting)
 
     def arrived(self) -> None:
-        """A call was accepted (its task will want to work soon)."""
-        self._last_arrival = self._clock()
+        """A call was accepted (its task will ``join`` next)."""
+        self._before_last, self._last_arrival = self._last_arrival, self._clock()
 
     def join(self, task_id: str) -> asyncio.Future[None] | None:
         """Start working now (None), or wait in the queue: the future is done when it is the task's turn."""
         if task_id in self._working:
             return None
         now = self._clock()
-        if not self._waiting and len(self._working) < self.limit and now - self._last_arrival >= self.quiet_s:
+        # Its own arrival does not hold a task back (a lone call works at once): another's does.
+        if not self._waiting and len(self._working) < self.limit and now - self._before_last >= self.quiet_s:
             self._admit(task_id, now)
             return None
         entry = self._waiting.get(task_id)

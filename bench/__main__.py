@@ -167,6 +167,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     bursts = [lv for lv in levels if lv.get("level") == "burst"]
     if bursts:
         plots.burst(bursts, settings.out / "burst.png")
+    ours = max((lv for lv in bursts if lv["design"] == "qianshi"), key=lambda lv: lv["n"], default=None)
+    burst_progress = ours is not None and plots.progress(
+        ours["_"]["streams"], ours["n"], settings.out / "progress-burst.png"
+    )
     sample = _progress_level(levels)
     has_progress = sample is not None and plots.progress(
         sample["_"]["streams"], sample["n"], settings.out / "progress.png"
@@ -207,6 +211,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             *(["gaps.png"] if sweep else []),
             *(["progress.png"] if has_progress else []),
             *(["burst.png"] if bursts else []),
+            *(["progress-burst.png"] if burst_progress else []),
         ],
     }
     text = json.dumps(report, indent=2, ensure_ascii=False)

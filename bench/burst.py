@@ -22,7 +22,7 @@ import shutil
 import time
 from typing import Any
 
-from bench import analysis, costs
+from bench import analysis, costs, stages
 from bench.client import Stream
 from bench.procs import Proc, free_port, server_argv, start_server
 from bench.run import Drive, Opens, Settings, _head, drive
@@ -84,6 +84,9 @@ def figures(d: Drive, settings: Settings) -> dict[str, Any]:
         "bench_cpu_share": round(ours / (window * costs.cores()), 3),
         "other_cpu_share": round(max(cpu("machine") - ours, 0.0) / (window * costs.cores()), 3),
     }
+    profile = settings.out / f"profile-{d.state.name}.txt"
+    if settings.profile and profile.exists():
+        out["stages"] = stages.stages(profile, out["costs"]["server_cpu_ms_per_task"])
     if d.design in ("qianshi", "old-engine"):
         out["costs"]["loop_lag_p99_ms"] = costs.lag_p99_ms(*d.lag)
         out["costs"]["loop_lag_max_bucket_ms"] = costs.lag_max_bucket_ms(*d.lag)

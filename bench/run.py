@@ -360,7 +360,7 @@ def run_relay(settings: Settings, standin: Proc, n: int, level: int) -> dict[str
 
 
 def _py_spy(server: Proc, path: Path) -> subprocess.Popen[bytes]:
-    """py-spy recording the server (collapsed stacks, 200 Hz) until it gets SIGINT."""
+    """py-spy recording the server and its child processes (collapsed stacks, 200 Hz) until SIGINT."""
     exe = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     argv = [
         exe,
@@ -371,6 +371,7 @@ def _py_spy(server: Proc, path: Path) -> subprocess.Popen[bytes]:
         "200",
         "--format",
         "raw",
+        "--subprocesses",
         "--output",
         str(path),
     ]

@@ -11,7 +11,7 @@ from qianshi.server.pipeline.admission import GenerationSlots
 from qianshi.server.pipeline.estimates import Estimates
 from qianshi.server.pipeline.interpret import Interpreter, PipelineConfig
 from qianshi.server.pipeline.progress import Plan, Progress
-from qianshi.server.pipeline.workqueue import Intervals, WorkQueue
+from qianshi.server.pipeline.workqueue import Pace, WorkQueue
 from qianshi.server.tasks.memory_log import MemoryEventLog
 from qianshi.server.tasks.registry import Registry
 
@@ -103,17 +103,30 @@ async def test_a_cancelled_waiter_leaves_the_queue_at_once():
         await waiters["d"]
 
 
-def test_the_expected_wait_follows_the_pace_of_the_queue():
-    pace = Intervals(None)
-    assert pace.wait(3) is None and pace.wait(0) == 0.0  # not seen moving yet
-    pace.moved(10.00, more=True)
-    pace.moved(10.01, more=True)
-    pace.moved(10.03, more=False)  # the queue emptied here
-    assert pace.wait(4) == pytest.approx(4 * 0.015)
-    pace.moved(70.0, more=True)  # a new crowd a minute later: the idle minute is not its pace
-    pace.moved(70.015, more=False)
-    assert pace.wait(1) == pytest.approx(0.015)
-    assert Intervals(0.002).wait(10) == pytest.approx(0.02)
+def test_the_expected_wait_follows_how_long_slots_are_held():
+    pace = Pace(2, None)
+    assert pace.wait(3) is None and pace.wait(0) == 0.0  # no slot given back yet
+    pace.held(0.02)
+    assert pace.wait(4) == pytest.approx(4 * 0.02 / 2)  # two slots: one every 10 ms
+    for _ in range(200):
+        pace.held(0.004)  # the recent holds count, the old ones fade
+    assert pace.wait(1) == pytest.approx(0.002, rel=0.01)
+    assert Pace(2, 0.003).wait(10) == pytest.approx(0.03)
+
+
+async def test_a_queue_held_back_for_a_crowd_is_not_slow():
+    clock = Clock()
+    queue = WorkQueue(limit=1, quiet_s=0.01, max_defer_s=60.0, fallback_interval_s=0.005, clock=clock)
+    queue.arrived()
+    queue.arrived()
+    turns = [queue.join(name) for name in "abc"]
+    assert queue.expected_wait(3) == pytest.approx(0.015)  # nothing measured yet: the fallback
+    clock.now += 5.0  # the crowd took 5 s to come in
+    async with asyncio.timeout(5):
+        await turns[0]  # type: ignore[misc]
+    clock.now += 0.004
+    queue.release("a")  # held 4 ms
+    assert queue.expected_wait(2) == pytest.approx(0.008)  # the 5 s of holding back are not its pace
 
 
 def test_a_queue_wait_enters_the_eta_and_leaves_it_with_the_turn():

@@ -30,7 +30,7 @@ from typing import Protocol
 from qianshi.server.errors import ResourceExhausted
 from qianshi.server.pipeline.messages import message
 from qianshi.server.pipeline.pacer import Emitter, Pacer
-from qianshi.server.pipeline.workqueue import Intervals, WorkQueue
+from qianshi.server.pipeline.workqueue import Pace, WorkQueue
 
 RETRY_AFTER_S = 1.0
 
@@ -48,7 +48,8 @@ class GenerationSlots:
         self._holding: set[str] = set()
         self._waiting: OrderedDict[str, asyncio.Future[None]] = OrderedDict()
         self._positions: dict[str, int] | None = None
-        self._intervals = Intervals(None)
+        self._pace = Pace(limit, None)
+        self._since: dict[str, float] = {}
 
     @property
     def holding(self) -> int:
@@ -82,9 +83,9 @@ class GenerationSlots:
         return self._positions.get(task_id, 0)
 
     def expected_wait(self, position: int) -> float | None:
-        """Seconds until the task at ``position`` gets a slot, at the pace slots have been handed over
-        while tasks waited (None before that was seen)."""
-        return self._intervals.wait(position)
+        """Seconds until the task at ``position`` gets a slot, from how long generations have held
+        their slots (None before one was given back)."""
+        return self._pace.wait(position)
 
     def take_now(self, task_id: str) -> bool:
         """Take a slot if one is free and nobody is waiting for it."""
@@ -94,6 +95,7 @@ class GenerationSlots:
             return False
         self._reserved.add(task_id)
         self._holding.add(task_id)
+        self._since[task_id] = time.monotonic()
         return True
 
     def join(self, task_id: str) -> asyncio.Future[None] | None:
@@ -130,6 +132,7 @@ class GenerationSlots:
             turn.cancel()
         if task_id in self._holding:
             self._holding.discard(task_id)
+            self._pace.held(time.monotonic() - self._since.pop(task_id))
             self._hand_over()
 
     def _hand_over(self) -> None:
@@ -139,7 +142,7 @@ class GenerationSlots:
             if turn.done():  # its waiter was cancelled and is on its way out
                 continue
             self._holding.add(task_id)
-            self._intervals.moved(time.monotonic(), more=bool(self._waiting))
+            self._since[task_id] = time.monotonic()
             turn.set_result(None)
 
 

@@ -149,6 +149,7 @@ class Interpreter:
             async with timeout:
                 if turn is not None and self.work is not None:
                     await wait_for_work(self.work, task_id, turn, emitter, loc, self.config.tick_retrieval_s)
+                    emitter.progress.replan(self.plan(spec))  # what tasks took while it waited
                 poem, passages, retrieval_s = await self._retrieve(spec, emitter, category_label)
                 if not self.config.work_through_generation:
                     self._leave_work(task_id)  # an engine's generation waits elsewhere (its slots)

@@ -65,6 +65,11 @@ class Progress:
     def retrieval_signal(self, milestone: str) -> None:
         self._floor = max(self._floor, _RETRIEVAL_MILESTONES[milestone])
 
+    def replan(self, plan: Plan) -> None:
+        """Newer expectations (learned while the task waited in a queue) for the ETA from now on; the
+        bar's spans stay as they were, so percent keeps its meaning and never goes back."""
+        self.plan = plan
+
     def waiting(self, expected_s: float | None, now: float) -> None:
         """The task waits in a queue and expects to for ``expected_s`` more (None: it does not wait)."""
         self._wait_until = None if expected_s is None else now + expected_s

@@ -22,14 +22,14 @@ p99 4-9× the bare server's without the queue, 0.8-1.0× with it (bench/README.m
 
 A waiting task ticks with its place in the queue like one waiting for a generation slot
 (``admission.wait_for_turn``), and :meth:`WorkQueue.expected_wait` turns the place into seconds from
-the pace at which the queue has been moving, so the ETA counts the wait.
+the pace at which it serves (how long a task holds its slot), so the ETA counts the wait.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable
 
 LIMIT = 2
@@ -41,8 +41,8 @@ MAX_DEFER_S = 1.0
 forcing work earlier made the later waves wait seconds for their first event)."""
 FALLBACK_INTERVAL_S = 0.002
 """Seconds between two admissions before the queue was ever seen moving (about one task's CPU)."""
-_RATE_WINDOW = 64
-"""Intervals between admissions remembered to measure how fast the queue moves."""
+_PACE_ALPHA = 0.05
+"""Weight of the newest hold in the mean (the last few dozen count)."""
 
 
 class WorkQueue:
@@ -68,7 +68,8 @@ class WorkQueue:
         self._working: set[str] = set()
         self._waiting: OrderedDict[str, tuple[float, asyncio.Future[None]]] = OrderedDict()
         self._positions: dict[str, int] | None = None
-        self._intervals = Intervals(fallback_interval_s)
+        self._pace = Pace(limit, fallback_interval_s)
+        self._since: dict[str, float] = {}
         self._timer: asyncio.Handle | None = None
 
     @property
@@ -121,15 +122,17 @@ class WorkQueue:
             entry[1].cancel()
         if task_id in self._working:
             self._working.discard(task_id)
+            self._pace.held(self._clock() - self._since.pop(task_id))
             if self._waiting:
                 self._schedule(0.0)
 
     def expected_wait(self, position: int) -> float | None:
         """Seconds until the task at ``position`` starts, at the pace the queue has been moving."""
-        return self._intervals.wait(position)
+        return self._pace.wait(position)
 
     def _admit(self, task_id: str, now: float) -> None:
         self._working.add(task_id)
+        self._since[task_id] = now
 
     def _schedule(self, delay: float) -> None:
         if self._timer is not None:
@@ -153,29 +156,30 @@ class WorkQueue:
             if turn.done():  # its waiter was cancelled and is on its way out
                 continue
             self._admit(task_id, now)
-            self._intervals.moved(now, more=bool(self._waiting))
             turn.set_result(None)
 
 
-class Intervals:
-    """How fast a queue moves: the mean interval between two admissions from it while it was not
-    empty (a wait between two crowds is not the queue's pace)."""
+class Pace:
+    """How fast a pool of ``limit`` slots serves its queue: the mean time a task holds a slot (an
+    exponentially weighted mean of the last few dozen), over ``limit``. Measured on the holds, not on
+    the gaps between admissions: a queue held back on purpose (while a crowd arrives) is not slow."""
 
-    def __init__(self, fallback_s: float | None) -> None:
-        self._fallback_s = fallback_s
-        self._seen: deque[float] = deque(maxlen=_RATE_WINDOW)
-        self._last: float | None = None
+    def __init__(self, limit: int, fallback_interval_s: float | None) -> None:
+        self._limit = limit
+        self._fallback_s = fallback_interval_s
+        self._hold_s: float | None = None
 
-    def moved(self, now: float, *, more: bool) -> None:
-        """One admission from the queue at ``now``; ``more``: others still wait behind it."""
-        if self._last is not None:
-            self._seen.append(now - self._last)
-        self._last = now if more else None
+    def held(self, seconds: float) -> None:
+        """A task gave back its slot after holding it ``seconds``."""
+        if self._hold_s is None:
+            self._hold_s = seconds
+        else:
+            self._hold_s += _PACE_ALPHA * (seconds - self._hold_s)
 
     def wait(self, position: int) -> float | None:
-        """Seconds until the task at ``position`` is admitted (None: not known yet)."""
+        """Seconds until the task at ``position`` gets a slot (None: not known yet)."""
         if position <= 0:
             return 0.0
-        if self._seen:
-            return position * sum(self._seen) / len(self._seen)
+        if self._hold_s is not None:
+            return position * self._hold_s / self._limit
         return None if self._fallback_s is None else position * self._fallback_s

@@ -92,14 +92,19 @@ def dense_text(query: Query) -> str:
 
 
 def passage_search(
-    names: IndexNames, query: Query, poem: Poem, dense: list[float] | None = None
+    names: IndexNames,
+    query: Query,
+    poem: Poem,
+    dense: list[float] | None = None,
+    docs: Sequence[PassageDoc] | None = None,
 ) -> PassageSearch:
-    """The store query for ``query`` over ``poem``'s passages (``dense``: the embedded question)."""
+    """The store query for ``query`` over ``poem``'s passages (``dense``: the embedded question;
+    ``docs``: ``passages_of(poem)`` when the caller keeps them)."""
     return PassageSearch(
         collection=names.passages(poem.set_id),
         text=analyzer.query_vector(query.question, extra_terms(query)),
         number=poem.number,
-        limit=len(passages_of(poem)),
+        limit=len(docs if docs is not None else passages_of(poem)),
         dense=dense,
     )
 
@@ -109,9 +114,12 @@ def scores_of(points: Sequence[Any]) -> dict[str, float]:
     return {str((p.payload or {}).get("passage_id")): float(p.score) for p in points}
 
 
-def rank_passages(query: Query, poem: Poem, scores: Mapping[str, float]) -> list[Passage]:
-    """Order the poem's passages for the query (pure; the scores are the store's)."""
-    docs = passages_of(poem)
+def rank_passages(
+    query: Query, poem: Poem, scores: Mapping[str, float], docs: Sequence[PassageDoc] | None = None
+) -> list[Passage]:
+    """Order the poem's passages for the query (pure; the scores are the store's; ``docs``:
+    ``passages_of(poem)`` when the caller keeps them)."""
+    docs = docs if docs is not None else passages_of(poem)
     limit = max(1, query.limit)
     category = [d for d in docs if d.kind is PassageKind.JUDGMENT and d.category == query.category]
     first: list[Passage] = []

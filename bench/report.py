@@ -128,7 +128,6 @@ def targets(
                     "met": None if value is None else value <= 0.05,
                 }
             )
-    checks = [c for c in checks if c["value"] is not None or _find(levels, "qianshi", c["n"]) is not None]
     return checks + _burst_checks(levels, startups, tick_s)
 
 

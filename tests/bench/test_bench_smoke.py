@@ -63,18 +63,18 @@ def test_smoke_run_writes_a_complete_report(tmp_path: Path) -> None:
     assert {t["target"] for t in report["targets"]} >= {"gap p99 (s)", "server CPU per delta (µs)"}
 
     bursts = {lv["design"]: lv for lv in report["levels"] if lv.get("level") == "burst"}
-    assert set(bursts) == DESIGNS | {"old-engine"}
+    assert set(bursts) == DESIGNS | {"old-engine", "bare"}
     for design, level in bursts.items():
         assert level["errors"] == 0 and level["outcomes"] == {"result": 10}, design
         assert {"poem", "passages", "result"} <= set(level["time_to_ms"])
         assert level["time_to_ms"]["result"]["n"] == 10
-        assert level["costs"]["server_cpu_ms_per_task"] > 0, design
-    assert bursts["old-engine"]["costs"]["server_children_cpu_s"] > 0  # its search worker
+        assert level["costs"]["server_cpu_ms_per_task"] >= 0, design  # /proc counts 10 ms ticks
+    assert bursts["old-engine"]["costs"]["server_children_cpu_s"] > 0  # its search worker: ~60 ms a search
     [solo] = [lv for lv in report["levels"] if lv.get("level") == "solo"]
     assert solo["in_server_ms"]["poem_and_passages"]["n"] == solo["n"]
     [start] = report["startup"]
     assert start["design"] == "qianshi" and start["first_build_s"] > 0 and start["existing_index_s"] > 0
-    assert (out / "burst.png").exists() and len(summary["burst"]) == 5
+    assert (out / "burst.png").exists() and len(summary["burst"]) == 6
     assert {"burst result p99 (ms)", "start to SERVING, existing index (s)"} <= {
         t["target"] for t in report["targets"]
     }

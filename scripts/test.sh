@@ -15,7 +15,8 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[dev]"
+# The client distribution first (in the same resolve): the server requires qianshi-client, not on PyPI.
+.venv/bin/python -m pip install -q -e ./client -e ".[dev]"
 
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)

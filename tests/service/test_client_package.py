@@ -68,6 +68,19 @@ def submodule(module: str, name: str) -> str:
         return module
 
 
+def test_every_install_of_the_server_from_the_tree_brings_the_client_along():
+    """qianshi-client is not on PyPI: an install of "." must name ./client in the same resolve."""
+    lines = [
+        (path, line)
+        for path in [*sorted((ROOT / "scripts").glob("*.sh")), ROOT / "deploy" / "Dockerfile"]
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if re.search(r"pip install .*(?<![\w/])[\"']?\.(\[[a-z,]+\])?[\"']?(\s|$)", line)
+    ]
+    assert len(lines) >= 3, lines  # test.sh, demo.sh, the Dockerfile
+    for path, line in lines:
+        assert "./client" in line, f"{path.name}: {line}"
+
+
 def imported_modules(folder: Path) -> set[str]:
     names: set[str] = set()
     for path in folder.rglob("*.py"):

@@ -6,7 +6,8 @@
 # Creates .venv (Python >= 3.11), installs both distributions (qianshi-client from client/, and the
 # server with its dev extras), installs the system packages the integration tests use when they are
 # missing (Debian's chromium for the browser tests, redis-server for the shared event log; needs root
-# or sudo), the buf linter from npm, then runs pytest. Exits non-zero on any failure, including "no tests ran".
+# or sudo), the buf linter from npm, then runs pytest. Exits non-zero on any failure, including "no
+# tests ran".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -7,8 +7,8 @@
 **Repetition**: each reading is cut into sentences (at 。！？ and ". ", outside quotes), citation
 marks removed; a sentence's share is the fraction of a locale's readings that contain it. The opening
 sentence (which names the slip) is left out: it is fixed by design. ``max_share`` is the figure the
-issue bounds (≤ 10 %); ``skeleton`` is the same with every quoted text replaced by 「…」, a stricter
-view of how often one *pattern* recurs.
+issue bounds (≤ 10 %); ``skeleton`` is the same with every quoted text replaced by 「…」 (and the
+question's own label left out), a stricter view of how often one *pattern* recurs.
 
 **CPU**: ``time.process_time`` around :func:`compose_chunks` for every request, a warm pass (the
 lexicon's caches filled, as on a server that has been up a while) after a cold one.
@@ -128,6 +128,7 @@ def requests(questions: Iterable[tuple[str, str]] = QUESTIONS) -> list[Generatio
 
 _CITE = re.compile(r"\s?(\[\d+\])+")
 _QUOTED = re.compile(r"「[^」]*」|“[^”]*”")
+_ECHO = ("你問的是", "You asked:")
 
 
 def sentences(text: str) -> list[str]:
@@ -155,8 +156,8 @@ def repetition(texts: Sequence[str], *, skeleton: bool = False, top: int = 8) ->
     counts: Counter[str] = Counter()
     for text in texts:
         found = sentences(text)[1:]
-        if skeleton:
-            found = [_QUOTED.sub("「…」", s) for s in found]
+        if skeleton:  # the question's own label (你問的是「…」) is left out too: it is one pattern by design
+            found = [_QUOTED.sub("「…」", s) for s in found if not s.startswith(_ECHO)]
         counts.update(set(found))
     n = max(1, len(texts))
     common = counts.most_common(top)
@@ -181,7 +182,10 @@ def measure(reqs: Sequence[GenerationRequest]) -> dict[str, Any]:
     warm = time.process_time() - t0
     return {
         "readings": len(reqs),
-        "cpu_us_per_reading": {"cold": round(cold / len(reqs) * 1e6, 1), "warm": round(warm / len(reqs) * 1e6, 1)},
+        "cpu_us_per_reading": {
+            "cold": round(cold / len(reqs) * 1e6, 1),
+            "warm": round(warm / len(reqs) * 1e6, 1),
+        },
         "repetition": {loc: repetition(t) for loc, t in texts.items()},
         "skeleton": {loc: repetition(t, skeleton=True, top=5) for loc, t in texts.items()},
     }
@@ -212,7 +216,9 @@ def examples(target: str, seed: int | None) -> list[dict[str, Any]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.grounded_text", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.grounded_text", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("mode", nargs="?", choices=("measure", "examples"), default="measure")
     parser.add_argument("--target", default="127.0.0.1:50051", help="server for 'examples'")
     parser.add_argument("--seed", type=int, default=7, help="seed for 'examples'")

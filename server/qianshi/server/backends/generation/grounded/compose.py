@@ -32,7 +32,12 @@ from qianshi.server.backends.generation.grounded.answer import (
     short,
 )
 from qianshi.server.backends.generation.grounded.gloss import gloss
-from qianshi.server.backends.generation.grounded.lexicon import Verdict, rank_verdict, read_judgment
+from qianshi.server.backends.generation.grounded.lexicon import (
+    Verdict,
+    rank_verdict,
+    read_clauses,
+    read_judgment,
+)
 from qianshi.server.backends.generation.grounded.question import Question, read_question
 from qianshi.server.backends.generation.grounded.reply import Facts, reply
 from qianshi.server.backends.generation.grounded.stance import Lean, Stance, decide
@@ -270,6 +275,15 @@ def judgment_paragraph(
     return out
 
 
+def _about(text: str, chosen: Topic) -> str:
+    """The clauses of a 聖意 that speak to the asked topic or to none in particular (a time found in
+    求財遲 is about money, not about a pregnancy)."""
+    keep = [
+        c.text for c in read_clauses(text) if not c.topics or chosen.key in c.topics or "general" in c.topics
+    ]
+    return "。".join(keep)
+
+
 def compose_reading(request: GenerationRequest, rng: random.Random) -> Reading:
     """The interpretation as paragraphs of sentences, in the request's locale, with its stance."""
     locale = "en" if request.locale.lower().startswith("en") else "zh-Hant"
@@ -297,7 +311,9 @@ def compose_reading(request: GenerationRequest, rng: random.Random) -> Reading:
         request.poem.rank,
         tuple(line.text for line in lines),
         request.poem.attributes,
-        judgments.get(answer.category, "") if answer is not None and answer.mode == "clauses" else "",
+        _about(judgments.get(answer.category, ""), chosen)
+        if answer is not None and answer.mode == "clauses"
+        else "",
     )
     tip = w.pick(chosen.tips_en if w.en() else chosen.tips_zh)
     paragraphs.append([*reply(w, facts), tip])

@@ -3,6 +3,7 @@
     python -m bench.grounded_text                       # repetition and CPU; JSON on stdout
     python -m bench.grounded_text --out bench/results/grounded.json
     python -m bench.grounded_text examples --target 127.0.0.1:50051 --seed 7   # the issue's examples
+    python -m bench.grounded_text compare --against main --rounds 3   # CPU and repetition, side by side
 
 **Repetition**: each reading is cut into sentences (at 。！？ and ". ", outside quotes), citation
 marks removed; a sentence's share is the fraction of a locale's readings that contain it. The opening
@@ -11,7 +12,10 @@ issue bounds (≤ 10 %); ``skeleton`` is the same with every quoted text replace
 question's own label left out), a stricter view of how often one *pattern* recurs.
 
 **CPU**: ``time.process_time`` around :func:`compose_chunks` for every request, a warm pass (the
-lexicon's caches filled, as on a server that has been up a while) after a cold one.
+lexicon's caches filled, as on a server that has been up a while) after a cold one. ``compare`` runs
+this measure for the working tree and for the server code of a git ref (unpacked with ``git archive``
+and put first on ``PYTHONPATH``), alternating fresh processes, and reports medians and ratios — the
+machine is shared, so only side-by-side figures mean anything.
 
 Requests are laid out the way the retriever lays them out (the asked category's passages, the verse,
 then the general and commentary lines, at most six), from the shipped corpus cut by the indexer's own
@@ -23,8 +27,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -215,16 +223,68 @@ def examples(target: str, seed: int | None) -> list[dict[str, Any]]:
     return out
 
 
+def compare(ref: str, rounds: int) -> dict[str, Any]:
+    """This tree's grounded generator against ``ref``'s, in alternating subprocesses (see the docstring)."""
+    root = Path(__file__).resolve().parent.parent
+    runs: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
+    with tempfile.TemporaryDirectory(prefix="grounded-") as tmp:
+        archive = subprocess.run(["git", "archive", ref, "server"], cwd=root, check=True, capture_output=True)
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
+        for _ in range(rounds):
+            for design in ("before", "after"):
+                env = dict(os.environ)
+                if design == "before":
+                    env["PYTHONPATH"] = os.pathsep.join(
+                        filter(None, [f"{tmp}/server", env.get("PYTHONPATH")])
+                    )
+                done = subprocess.run(
+                    [sys.executable, "-m", "bench.grounded_text", "measure"],
+                    cwd=root, env=env, check=True, capture_output=True, text=True,
+                )  # fmt: skip
+                runs[design].append(json.loads(done.stdout))
+
+    def summary(design: str) -> dict[str, Any]:
+        reports = runs[design]
+        return {
+            "cpu_us_per_reading_warm": statistics.median(r["cpu_us_per_reading"]["warm"] for r in reports),
+            "cpu_us_per_reading_cold": statistics.median(r["cpu_us_per_reading"]["cold"] for r in reports),
+            "max_share": {loc: rep["max_share"] for loc, rep in reports[0]["repetition"].items()},
+            "sentences_over_10pct": {loc: rep["over_10pct"] for loc, rep in reports[0]["repetition"].items()},
+            "skeleton_max_share": {loc: rep["max_share"] for loc, rep in reports[0]["skeleton"].items()},
+            "top": {loc: rep["top"][:3] for loc, rep in reports[0]["repetition"].items()},
+        }
+
+    before, after = summary("before"), summary("after")
+    return {
+        "against": ref,
+        "rounds": rounds,
+        "readings": runs["after"][0]["readings"],
+        "load_average": os.getloadavg(),
+        "before": before,
+        "after": after,
+        "cpu_ratio_after_over_before": round(
+            after["cpu_us_per_reading_warm"] / before["cpu_us_per_reading_warm"], 2
+        ),
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.grounded_text", description=__doc__.split("\n\n")[0]
     )
-    parser.add_argument("mode", nargs="?", choices=("measure", "examples"), default="measure")
+    parser.add_argument("mode", nargs="?", choices=("measure", "examples", "compare"), default="measure")
+    parser.add_argument("--against", default="main", help="git ref to compare with, for 'compare'")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating runs per design, for 'compare'")
     parser.add_argument("--target", default="127.0.0.1:50051", help="server for 'examples'")
     parser.add_argument("--seed", type=int, default=7, help="seed for 'examples'")
     parser.add_argument("--out", type=Path, help="also write the JSON here")
     args = parser.parse_args(argv)
-    report = examples(args.target, args.seed) if args.mode == "examples" else measure(requests())
+    if args.mode == "examples":
+        report: Any = examples(args.target, args.seed)
+    elif args.mode == "compare":
+        report = compare(args.against, args.rounds)
+    else:
+        report = measure(requests())
     text = json.dumps(report, ensure_ascii=False, indent=1)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -70,10 +70,10 @@ def test_low_ranked_slips_lean_good_only_when_their_judgment_does_and_say_so() -
         # leaning good on a 下 slip: only on its own judgment for the question, and saying so
         assert s.basis == "judgment" and s.judgment in (Verdict.GOOD, Verdict.WAIT), (req.question, s)
         assert reading.answer is not None and reading.answer.mode != "general"
-        assert s.clash == "low"
+        assert s.clash == ("low" if s.lean is Lean.GO else "low_wait")
         said = {
             t.format(rank=req.poem.rank, topic=topic, category=reading.answer.category)
-            for t in ph.RANK_CLASH[req.locale]["low"]
+            for t in ph.RANK_CLASH[req.locale][s.clash]
         }
         assert any(sentence in text for sentence in said), text
     assert checked == 45 * len(QUESTIONS)  # 27 下下 (關帝) + 18 下籤 (觀音), every question

@@ -82,8 +82,8 @@ PLACES = _table(
 在南 向南 南 | 南方 | the south | -
 在北 向北 北 | 北方 | the north | -
 中央 居中 | 中央，不偏不倚的位置 | the centre | -
-在家 | 家裡，不必遠求 | at home: no need to look far | -
-出外 外 | 外地，往外發展 | away from home | -
+莫外求 勿他圖 在家 | 家裡或近處，不必往外求 | close to home: no need to look far | -
+出外 | 外地，往外發展 | away from home | -
 """
 )
 

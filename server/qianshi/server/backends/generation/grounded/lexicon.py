@@ -195,7 +195,10 @@ def _side_by_side(seg: str) -> list[_Parse]:
         right = _read_seg(seg[n:]) if left is not None else None
         if left is not None and right is not None:
             gloss = f"{_standalone(left)}, {_standalone(right)}"
-            verdict = combine([left.verdict, right.verdict])
+            # An instruction beside an outcome (急尋 | 能還: search quickly, it comes back) is the
+            # outcome's condition, not a verdict that dilutes it.
+            sides = [p.verdict for p in (left, right) if not p.advice] or [left.verdict, right.verdict]
+            verdict = combine(sides)
             advice = left.advice and right.advice
             out.append(_Parse(verdict, "s", gloss, left.pieces + right.pieces, advice))
     return out

@@ -227,6 +227,8 @@ RANK_CLASH = {
     "zh-Hant": {
         "low": ("要說清楚：這支籤整體是{rank}，但就你問的{topic}，「{category}」的說法是好的，所以這件事可以往好處看，其他方面仍要小心。",
                 "這支籤雖是{rank}，你問的{topic}，「{category}」卻說得偏吉；整支籤與這一句意思不同，這件事以它為準，但別大意。"),
+        "low_wait": ("要說清楚：這支籤整體是{rank}；就你問的{topic}，「{category}」說的是要等，不是不成，所以這件事急不得，但也不必灰心。",
+                     "這支籤雖是{rank}，「{category}」對{topic}說的卻是「等」而不是「不」：時候未到，別急，其他方面仍要小心。"),
         "high": ("這支籤整體雖是{rank}，你問的{topic}，「{category}」卻說得不理想，這件事要保守看待。",
                  "籤等{rank}是好籤，但「{category}」對{topic}說得不好，不能因為籤好就掉以輕心。"),
         "hold": ("籤等{rank}，「{category}」又沒有明說吉，兩相對照，{topic}宜守不宜進。",
@@ -239,6 +241,10 @@ RANK_CLASH = {
                 "favourable, so you can look on the bright side here while staying careful elsewhere.",
                 "The slip is ranked {rank}, yet its {category} line on {topic} leans good; where the two differ, go "
                 "by that line for this matter, but don't be careless."),
+        "low_wait": ("To be clear: the slip as a whole is {rank}; for {topic} its {category} line says wait, not no, so "
+                     "don't rush it, and don't lose heart.",
+                     "The slip is ranked {rank}, yet its {category} line on {topic} says “not yet” rather than “no”: "
+                     "the time has not come, so don't hurry, and stay careful elsewhere."),
         "high": ("The slip as a whole is {rank}, but its {category} line on {topic} is not good, so be conservative here.",
                  "A {rank} slip is a good one, but its {category} line on {topic} is poor: the good rank is no reason "
                  "to relax."),

@@ -95,7 +95,8 @@ class Stance:
     basis: str
     """What decided the lean: "judgment", "instruction", "rank" or "verse"."""
     clash: str
-    """"low" (a 下 slip whose judgment is favourable), "high" (an 上 slip whose judgment is not), or ""."""
+    """"low" (a 下 slip whose judgment is favourable), "low_wait" (one whose judgment says "not yet" rather
+    than "no"), "high" (an 上 slip whose judgment is unfavourable), or ""."""
 
     @property
     def favourable(self) -> bool:
@@ -155,7 +156,7 @@ def decide(rank: str, answer: Answer | None, verse_tone: Verdict) -> Stance:
     clash = ""
     if rv is B:
         if basis == "judgment" and lean in (Lean.GO, Lean.WAIT):
-            clash = "low"
+            clash = "low" if lean is Lean.GO else "low_wait"
         elif lean is not Lean.HOLD:
             lean = Lean.HOLD  # a 下 slip with a middling or instructing judgment: hold back
     elif rv is G and jv is B:

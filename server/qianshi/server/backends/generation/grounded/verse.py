@@ -59,6 +59,7 @@ MOTIFS: tuple[Motif, ...] = (
     _m("喜 笑 歡", G, "喜事臨門", "joy is on its way"),
     _m("如意 稱心 遂意 得意 事成 有成 必成 成就", G, "事情可成，稱心如意", "things turn out as hoped"),
     _m("吉日 良時 良辰 吉時", G, "吉日良時，時機正好", "an auspicious day and hour: the timing is right"),
+    _m("大吉 吉昌 吉祥 吉慶 吉利", G, "吉祥昌盛", "auspicious and prosperous"),
     _m("風波 風浪 波浪 浪 波濤 風雨 狂風 暴 雷", B, "風浪不平，會有一段波折",
        "wind and waves: expect a stretch of turbulence"),
     _m("崎嶇 坎坷 荊棘 險 危 阻 難行 重山 山高 路遙 路難", B, "前路艱難，多有阻礙",

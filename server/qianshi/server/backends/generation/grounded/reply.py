@@ -67,27 +67,25 @@ def _judgment(w: Writer, f: Facts) -> tuple[str, str]:
 def _either(w: Writer, f: Facts, loc: str, said: str, topic_name: str) -> str:
     a, b = f.question.options[:2]
     lean = f.stance.lean
-    fields = {"a": clean(a, 30), "b": clean(b, 30), "topic": topic_name, "outcome": said}
+    names = (clean(a, 30), clean(b, 30))
+    fields = {"a": names[0], "b": names[1], "topic": topic_name, "outcome": said}
     if f.topic.key in HEALTH_TOPICS:
         return w.say(rp.EITHER[loc]["health"], **fields)
     judged = "".join(f.answer.quotes) if f.answer else ""
     named = [i for i, o in enumerate((a, b)) if named_by(o, judged)]
     if len(named) == 1:
-        return w.say(rp.EITHER[loc]["echo"], pick=fields["ab"[named[0]]], **fields)
+        return w.say(rp.EITHER[loc]["echo"], pick=names[named[0]], **fields)
     ways = [direction(a), direction(b)]
     if "toward" not in ways or not ({"away", "stay"} & set(ways)):
         return w.say(rp.EITHER[loc]["same"], **fields)
     toward = ways.index("toward")
-    still = 1 - toward
-    if f.stance.instruction in (Instruction.SETTLE, Instruction.HOLD) and lean is not Lean.GO:
-        lean = Lean.HOLD
-    if lean is Lean.GO:
-        pick, other = toward, still
-    elif lean in (Lean.HOLD, Lean.WAIT):
-        pick, other = still, toward
-    else:
-        return w.say(rp.EITHER[loc][Lean.CAREFUL], **fields)
-    return w.say(rp.EITHER[loc][lean], pick=fields["ab"[pick]], other=fields["ab"[other]], **fields)
+    if f.stance.instruction in (Instruction.SETTLE, Instruction.HOLD) and lean is not Lean.HOLD:
+        lean = Lean.HOLD  # 宜和, 守舊: the instruction picks the quieter option
+        fields["outcome"] = outcome(f.topic.key, lean, w.en())
+    if lean is Lean.CAREFUL:
+        return w.say(rp.EITHER[loc][lean], **fields)
+    pick = toward if lean is Lean.GO else 1 - toward
+    return w.say(rp.EITHER[loc][lean], pick=names[pick], other=names[1 - pick], **fields)
 
 
 def _should(w: Writer, f: Facts, loc: str, said: str) -> str:

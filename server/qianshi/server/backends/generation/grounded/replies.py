@@ -100,6 +100,7 @@ SHOULD_HEALTH = {
 EITHER = {
     "zh-Hant": {
         "echo": ("在「{a}」和「{b}」之間，籤解直接點到「{pick}」。", "「{a}」還是「{b}」？籤上的字眼指向「{pick}」。"),
+        "both": ("「{a}」和「{b}」籤解都提到了，要照「{text}」來看。", "籤解同時說到「{a}」與「{b}」：「{text}」。"),
         GO: ("在「{a}」和「{b}」之間，籤意偏向「{pick}」：{outcome}。", "「{a}」與「{b}」兩條路裡，籤站在「{pick}」這一邊：{outcome}。"),
         HOLD: ("在「{a}」和「{b}」之間，籤意偏向「{pick}」，因為{outcome}。",
                "「{a}」和「{b}」之間，籤意是選「{pick}」：{outcome}，不宜硬來。"),
@@ -115,6 +116,8 @@ EITHER = {
     "en": {
         "echo": ("Between “{a}” and “{b}”, the judgment itself points to “{pick}”.",
                  "“{a}” or “{b}”? The slip's own words point to “{pick}”."),
+        "both": ("The judgment names both “{a}” and “{b}”: read it as {text}.",
+                 "Both “{a}” and “{b}” are in the judgment: {text}."),
         GO: ("Between “{a}” and “{b}”, the slip leans to “{pick}”: {outcome}.",
              "Of the two paths, “{a}” and “{b}”, the slip sides with “{pick}”: {outcome}."),
         HOLD: ("Between “{a}” and “{b}”, the slip leans to “{pick}”, because {outcome}.",

@@ -64,28 +64,31 @@ def _judgment(w: Writer, f: Facts) -> tuple[str, str]:
     return name, text
 
 
-def _either(w: Writer, f: Facts, loc: str, said: str, topic_name: str) -> str:
+def _either(w: Writer, f: Facts, loc: str, said: str, topic_name: str) -> tuple[str, bool]:
+    """The either/or answer, and whether the judgment's own words decided it (then it is its reason)."""
     a, b = f.question.options[:2]
     lean = f.stance.lean
     names = (clean(a, 30), clean(b, 30))
     fields = {"a": names[0], "b": names[1], "topic": topic_name, "outcome": said}
-    if f.topic.key in HEALTH_TOPICS:
-        return w.say(rp.EITHER[loc]["health"], **fields)
     judged = "".join(f.answer.quotes) if f.answer else ""
     named = [i for i, o in enumerate((a, b)) if named_by(o, judged)]
     if len(named) == 1:
-        return w.say(rp.EITHER[loc]["echo"], pick=names[named[0]], **fields)
+        return w.say(rp.EITHER[loc]["echo"], pick=names[named[0]], **fields), True
+    if len(named) == 2:  # 頭胎男，二胎女: both, in the judgment's own order
+        return w.say(rp.EITHER[loc]["both"], text=_judgment(w, f)[1], **fields), True
+    if f.topic.key == "health":
+        return w.say(rp.EITHER[loc]["health"], **fields), False
     ways = [direction(a), direction(b)]
     if "toward" not in ways or not ({"away", "stay"} & set(ways)):
-        return w.say(rp.EITHER[loc]["same"], **fields)
+        return w.say(rp.EITHER[loc]["same"], **fields), False
     toward = ways.index("toward")
     if f.stance.instruction in (Instruction.SETTLE, Instruction.HOLD) and lean is not Lean.HOLD:
         lean = Lean.HOLD  # 宜和, 守舊: the instruction picks the quieter option
         fields["outcome"] = outcome(f.topic.key, lean, w.en())
     if lean is Lean.CAREFUL:
-        return w.say(rp.EITHER[loc][lean], **fields)
+        return w.say(rp.EITHER[loc][lean], **fields), False
     pick = toward if lean is Lean.GO else 1 - toward
-    return w.say(rp.EITHER[loc][lean], pick=names[pick], other=names[1 - pick], **fields)
+    return w.say(rp.EITHER[loc][lean], pick=names[pick], other=names[1 - pick], **fields), False
 
 
 def _should(w: Writer, f: Facts, loc: str, said: str) -> str:
@@ -150,8 +153,10 @@ def reply(w: Writer, f: Facts) -> list[str]:
     topic_name = f.topic.en if w.en() else f.topic.zh
     form = f.question.form
     out: list[str] = []
+    reasoned = False
     if form is Form.EITHER_OR and len(f.question.options) >= 2:
-        out.append(_either(w, f, loc, said, topic_name))
+        sentence, reasoned = _either(w, f, loc, said, topic_name)
+        out.append(sentence)
     elif form is Form.SHOULD:
         out.append(_should(w, f, loc, said))
     elif form in (Form.WHEN, Form.WHERE, Form.WHO):
@@ -161,7 +166,9 @@ def reply(w: Writer, f: Facts) -> list[str]:
         out.append(w.say(table.get(lean) or rp.YES_NO[loc][lean], outcome=said))
     else:
         out.append(w.say(rp.OPEN[loc], outcome=said))
-    if form in (Form.SHOULD, Form.EITHER_OR) or f.stance.basis in ("rank", "verse", "instruction"):
+    if not reasoned and (
+        form in (Form.SHOULD, Form.EITHER_OR) or f.stance.basis in ("rank", "verse", "instruction")
+    ):
         out.append(_reason(w, f, loc))
     if (
         f.stance.instruction in (Instruction.RITE, Instruction.CARE, Instruction.CHANGE)

@@ -189,3 +189,25 @@ def test_sentences_are_cut_outside_quotes() -> None:
         "就這樣。",
     ]
     assert sentences("It says “a. b.” [1]. Then this.") == ["It says “a. b.”.", "Then this."]
+
+
+def test_an_either_or_the_judgment_names_is_answered_in_its_words() -> None:
+    reading, _ = ask("mazu60", 12, "孩子是男是女？")  # 六甲: 先男高貴
+    answer = "".join(reading.paragraphs[-2])
+    assert "點到「男」" in answer or "指向「男」" in answer
+    reading, _ = ask("mazu60", 1, "孩子是男是女？")  # 六甲: 頭胎男，二胎女
+    answer = "".join(reading.paragraphs[-2])
+    assert "「頭胎男，二胎女」" in answer
+    assert "醫療" not in answer  # a child's sex is not a medical choice
+
+
+def test_a_should_question_about_stepping_away_is_answered_the_right_way_round() -> None:
+    good, _ = ask("mazu60", 44, "我該不該跟男朋友分手？")  # 婚姻: 中和, favourable
+    bad, _ = ask("guanyin100", 28, "我該不該跟男朋友分手？")  # 婚姻: 不合
+    assert good.stance.lean is Lean.GO and bad.stance.lean is Lean.HOLD
+    assert any(
+        t.split("：")[0] in "".join(good.paragraphs[-2]) for t in ph_should("zh-Hant", Lean.GO, "away")
+    )
+    assert any(
+        t.split("：")[0] in "".join(bad.paragraphs[-2]) for t in ph_should("zh-Hant", Lean.HOLD, "away")
+    )

@@ -185,9 +185,9 @@ REASON = {
     "en": {
         "judgment": ("This is read from {category}: {text}.", "It rests on the line {text} under {category}."),
         "instruction": ("It rests on the slip's instruction {text}.", "This is read from the instruction {text}."),
-        "rank": ("The slip has no line that answers this directly; this follows its rank, {rank}.",
+        "rank": ("The slip gives no verdict on this directly; this follows its rank, {rank}.",
                  "With no verdict on this matter, the rank {rank} decides."),
-        "verse": ("The slip has no line that answers this directly; this follows the verse line “{text}”.",
+        "verse": ("The slip gives no verdict on this directly; this follows the verse line “{text}”.",
                   "This follows the verse's last line, “{text}”."),
     },
 }  # fmt: skip

@@ -28,7 +28,7 @@ from bench.report import ratios, summary, targets
 from bench.run import RELAY_PROFILE, Settings, prepare, run_level, run_relay
 
 DESIGNS = ("qianshi", "naive", "threadpool")
-BURST_DESIGNS = ("qianshi", "naive", "threadpool", "old-engine", "bare")
+BURST_DESIGNS = ("qianshi", "naive", "threadpool", "old-engine", "bare", "before")
 MODES: dict[str, dict[str, Any]] = {
     "quick": {
         "ns": [1, 100, 1000],
@@ -58,7 +58,12 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--burst", default=None, help="comma-separated burst levels: N streams within ~1 s ('' for none)"
     )
-    r.add_argument("--burst-designs", default=",".join(BURST_DESIGNS), help="designs of the burst levels")
+    r.add_argument(
+        "--burst-designs", default=",".join(BURST_DESIGNS[:-1]), help="designs of the burst levels"
+    )
+    r.add_argument(
+        "--before", default="", help="a checkout with its own .venv: burst and start-up run its server too"
+    )
     r.add_argument(
         "--startup-designs",
         default="qianshi,old-engine",
@@ -91,6 +96,8 @@ def settings_from(args: argparse.Namespace) -> tuple[Settings, str]:
     defaults = MODES[mode]
     designs = [d.strip() for d in args.designs.split(",") if d.strip()]
     burst_designs = [d.strip() for d in args.burst_designs.split(",") if d.strip()]
+    if args.before and "before" not in burst_designs:
+        burst_designs.append("before")
     unknown = (set(designs) - set(DESIGNS)) | (set(burst_designs) - set(BURST_DESIGNS))
     if unknown:
         raise SystemExit(f"unknown designs: {', '.join(sorted(unknown))}")
@@ -114,6 +121,7 @@ def settings_from(args: argparse.Namespace) -> tuple[Settings, str]:
         quiet_wait_s=args.quiet_wait,
         burst_ns=_counts(args.burst, defaults["burst"]),
         burst_designs=burst_designs,
+        before=Path(args.before).expanduser().resolve() if args.before else None,
     )
     return settings, mode
 
@@ -154,7 +162,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 burst.run_solo(settings, standin, base + len(settings.burst_ns) * len(BURST_DESIGNS))
             )
         if settings.burst_ns:
-            for design in [d.strip() for d in args.startup_designs.split(",") if d.strip()]:
+            startup_designs = [d.strip() for d in args.startup_designs.split(",") if d.strip()]
+            for design in [*startup_designs, *(["before"] if settings.before else [])]:
                 if design in settings.burst_designs:
                     print(f"[bench] start-up {design} …", file=sys.stderr, flush=True)
                     startups.append(burst.startup(settings, design))

@@ -8,8 +8,10 @@ p99, the longest silence (the largest gap of any stream), the errors (streams th
 result); in the server: poem + passages (the ``passages`` event's elapsed time since ``accepted``),
 its CPU per task (every process of the server: the old engine's worker too), its loop lag, and the
 ETA's error. The designs: Qianshi, the naive and thread-pool baselines (same engine, Qdrant Edge,
-in their own interpreter) and ``old-engine`` (Qianshi with qdrant-client's local mode in a worker
-process, as it ran before Qdrant Edge: baselines/old_engine.py).
+in their own interpreter), ``old-engine`` (today's Qianshi with qdrant-client's local mode in a worker
+process, the engine before Qdrant Edge: baselines/old_engine.py), ``bare`` (grpc.aio alone: the
+floor) and, with ``--before CHECKOUT``, ``before`` (the server of another checkout, for example the
+commit before this change, run with its own virtual environment).
 
 The solo level times poem + passages for one stream at a time (100 streams, one every 20 ms).
 ``startup`` times a server from its start to "serving": on an empty folder (the first build) and on
@@ -87,7 +89,7 @@ def figures(d: Drive, settings: Settings) -> dict[str, Any]:
     profile = settings.out / f"profile-{d.state.name}.txt"
     if settings.profile and profile.exists():
         out["stages"] = stages.stages(profile, out["costs"]["server_cpu_ms_per_task"])
-    if d.design in ("qianshi", "old-engine"):
+    if d.design in ("qianshi", "old-engine", "before"):
         out["costs"]["loop_lag_p99_ms"] = costs.lag_p99_ms(*d.lag)
         out["costs"]["loop_lag_max_bucket_ms"] = costs.lag_max_bucket_ms(*d.lag)
         out["eta"] = analysis.eta_error(streams)
@@ -123,9 +125,8 @@ def startup(settings: Settings, design: str) -> dict[str, Any]:
         shutil.copytree(cache, folder / "cache")
     result: dict[str, Any] = {"design": design}
     for name in ("first_build_s", "existing_index_s"):
-        argv = server_argv(
-            design, folder, settings.standin_url, settings.tick_s, 100, free_port(), (), "grounded"
-        )
+        url, tick = settings.standin_url, settings.tick_s
+        argv = server_argv(design, folder, url, tick, 100, free_port(), (), "grounded", settings.before)
         started = time.monotonic()
         server, _ = start_server(argv, f"start-up ({design})")
         result[name] = round(time.monotonic() - started, 2)

@@ -28,6 +28,8 @@ DESIGN_TITLES = {
     "naive": "naive (blocking on the loop)",
     "threadpool": "thread pool (same interpreter)",
     "old-engine": "Qianshi on the old engine (qdrant-client local mode, worker)",
+    "bare": "grpc.aio alone (the floor)",
+    "before": "the server before this change",
 }
 
 

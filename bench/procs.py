@@ -125,26 +125,33 @@ def server_argv(
     metrics_port: int,
     extra: Sequence[str] = (),
     llm: str = "openai",
+    before: Path | None = None,
 ) -> list[str]:
     """The command line of one design's server (Qianshi with the flags the benchmark needs).
-    ``llm``: ``openai`` (the stand-in at ``url``) or ``grounded`` (``--grounded-pace 0``)."""
+    ``llm``: ``openai`` (the stand-in at ``url``) or ``grounded`` (``--grounded-pace 0``).
+    ``before``: the checkout (with its own ``.venv``) that the ``before`` design runs."""
     generator = (
         ("--llm", "openai", "--llm-url", url, "--llm-model", "standin")
         if llm == "openai"
         else ("--llm", "grounded", "--grounded-pace", "0")
     )
-    if design in ("qianshi", "old-engine"):
-        module = "qianshi.server.main" if design == "qianshi" else "bench.baselines.old_engine"
-        return python(
-            "-m",
-            module,
+    if design in ("qianshi", "old-engine", "before"):
+        module = "bench.baselines.old_engine" if design == "old-engine" else "qianshi.server.main"
+        head = python("-m", module)
+        if design == "before":
+            if before is None:
+                raise ValueError("the before design needs --before CHECKOUT")
+            head = [str(before / ".venv" / "bin" / "python"), "-m", module]
+            extra = ("--qdrant-path", str(state / "qdrant-before"), *extra)
+        return [
+            *head,
             *("--listen", "127.0.0.1:0", "--state-dir", str(state), "--log-level", "WARNING"),
             *generator,
             *("--tick-retrieval", str(tick), "--tick-generation", str(tick)),
             *("--max-active-tasks", str(capacity), "--max-queued-generations", str(capacity)),
             *("--metrics-listen", f"127.0.0.1:{metrics_port}", "--shutdown-grace", "1"),
             *extra,
-        )
+        ]
     module = {
         "naive": "bench.baselines.naive_server",
         "threadpool": "bench.baselines.threadpool_server",

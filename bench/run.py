@@ -81,6 +81,8 @@ class Settings:
     burst_ns: list[int] = field(default_factory=list)
     """Burst levels (burst.py): N streams opened within about a second, grounded generator."""
     burst_designs: list[str] = field(default_factory=list)
+    before: Path | None = None
+    """A checkout of the code before this change, with its own .venv (the ``before`` design)."""
     profile: bool = False
     """Record the Qianshi server with py-spy during each level (``<out>/profile-<design>-<N>.txt``)."""
     standin_url: str = ""
@@ -91,17 +93,18 @@ def poems() -> list[tuple[str, int]]:
     return [(s.id, n) for s in load_shipped_corpus().sets for n in range(1, s.count + 1)]
 
 
-def build_index(folder: Path, designs: Sequence[str] = ("qianshi",)) -> Path:
+def build_index(folder: Path, designs: Sequence[str] = ("qianshi",), before: Path | None = None) -> Path:
     """A state folder with the built index (built once; later runs reuse it): Qianshi's Edge shards
-    in ``qdrant/``, and with the ``old-engine`` design qdrant-client's local store in ``qdrant-old/``."""
+    in ``qdrant/``; with the ``old-engine`` design qdrant-client's local store in ``qdrant-old/``, with
+    the ``before`` design the one the checkout builds in ``qdrant-before/``."""
     folder.mkdir(parents=True, exist_ok=True)
     wanted = [("qianshi", "built-edge")]
-    if "old-engine" in designs:
-        wanted.append(("old-engine", "built-old-engine"))
+    wanted += [(d, f"built-{d}") for d in ("old-engine", "before") if d in designs]
     for design, marker in wanted:
         if (folder / marker).exists():
             continue
-        argv = server_argv(design, folder, "http://127.0.0.1:9/v1", 0.8, 10, free_port())
+        url = "http://127.0.0.1:9/v1"
+        argv = server_argv(design, folder, url, 0.8, 10, free_port(), (), "grounded", before)
         server, _ = start_server(argv, f"index ({design})")
         server.stop()
         (folder / marker).write_text(f"the index of {design} is built\n")
@@ -110,7 +113,8 @@ def build_index(folder: Path, designs: Sequence[str] = ("qianshi",)) -> Path:
 
 def prepare(settings: Settings, standin: Proc) -> Path:
     """The run's state folder: the index, and estimates learned from ``warmup_tasks`` real tasks."""
-    index = build_index(settings.out / ".state" / "index", [*settings.designs, *settings.burst_designs])
+    designs = [*settings.designs, *settings.burst_designs]
+    index = build_index(settings.out / ".state" / "index", designs, settings.before)
     state = copy_state(index, settings.out / ".state" / "run")
     if settings.warmup_tasks <= 0:
         return state
@@ -216,7 +220,15 @@ def drive(
     capacity = max(2 * n + 100, 2000)
     llm = opens.llm if opens is not None else "openai"
     argv = server_argv(
-        design, state, settings.standin_url, settings.tick_s, capacity, metrics_port, extra, llm
+        design,
+        state,
+        settings.standin_url,
+        settings.tick_s,
+        capacity,
+        metrics_port,
+        extra,
+        llm,
+        settings.before,
     )
     server, port = start_server(argv, design)
     specs = _requests(n, 1_000_000 * (level + 1), random.Random(level))
@@ -238,7 +250,7 @@ def drive(
         for c in range(count)
     ]
     ramp_s = ((n - 1) // wave) * interval
-    metered = design in ("qianshi", "old-engine")
+    metered = design in ("qianshi", "old-engine", "before")
     try:
         clients = start_clients(jobs)
         try:

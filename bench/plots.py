@@ -128,9 +128,9 @@ def burst(levels: Sequence[Mapping[str, Any]], path: Path) -> None:
     right.set_xlabel("longest silence of a stream (s)")
     right.set_ylabel("share of streams")
     right.set_title("longest gap between two events of a stream", fontsize=10)
-    for ax in (left, right):
-        ax.grid(True, which="both", alpha=0.2)
-        ax.legend(fontsize=7, loc="lower right")
+    left.grid(True, which="both", alpha=0.2)
+    right.grid(True, which="both", alpha=0.2)
+    left.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

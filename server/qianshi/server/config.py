@@ -139,6 +139,25 @@ OPTIONS: list[Option] = [
         "where task events are kept for Watch: memory (this replica) or redis://HOST:PORT/DB (shared)",
         "memory",
     ),
+    Option(
+        "--lease",
+        "with a shared event log: seconds a server's lease lasts unrenewed; when a server dies, its tasks"
+        " end UNAVAILABLE (REPLICA_LOST) within --lease plus --lease-tick",
+        5.0,
+        float,
+    ),
+    Option(
+        "--lease-tick",
+        "seconds between sweeps for lost servers (leases are renewed every min(tick, lease/3))",
+        1.0,
+        float,
+    ),
+    Option(
+        "--workers",
+        "server processes on one port (SO_REUSEPORT); more than 1 needs --event-log redis://…",
+        1,
+        int,
+    ),
     Option("--metrics-listen", "serve Prometheus metrics on HOST:PORT (empty: off)", ""),
     Option(
         "--otel", "export OpenTelemetry spans per task and stage (needs the tracing extra)", False, parse_bool

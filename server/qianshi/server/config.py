@@ -194,7 +194,13 @@ def parser(prog: str = "qianshi-server", options: Sequence[Option] = OPTIONS) ->
 
 
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    return parser().parse_args(argv)
+    p = parser()
+    args = p.parse_args(argv)
+    if not 0 < args.lease_tick < args.lease:
+        p.error(f"--lease-tick ({args.lease_tick}) must be positive and shorter than --lease ({args.lease})")
+    if args.workers < 1:
+        p.error(f"--workers must be at least 1, got {args.workers}")
+    return args
 
 
 def options_table(options: Sequence[Option] = OPTIONS) -> str:

@@ -136,3 +136,11 @@ async def test_the_claim_lives_as_long_as_the_task_and_is_released_by_a_restart_
             assert await raw.sismember(a.keys.replica_tasks(a.replica), task_id) == 0
     finally:
         await raw.aclose()
+
+
+async def test_a_claim_whose_task_is_gone_is_taken_over(replicas):
+    a, b, _ = replicas
+    assert await a.create(TaskMeta("t_evicted", "", "req-stale")) == "t_evicted"
+    await a._redis.delete(a.keys.meta("t_evicted"))  # evicted, or lost, while its claim stayed
+    assert await b.create(TaskMeta("t_fresh", "", "req-stale")) == "t_fresh"
+    assert await a.claimed("", "req-stale") == "t_fresh"

@@ -19,7 +19,7 @@ from qianshi.server.pipeline.eventlog import TaskMeta
 from qianshi.server.tasks.lost import REPLICA_LOST, TASK_LOST, lost_event
 from qianshi.server.tasks.redis_log import LogFenced, RedisEventLog
 
-from tests.tasks.test_redis_log import drain, event
+from tests.tasks.test_redis_log import done, drain, event
 
 pytestmark = pytest.mark.redis
 LEASE = {"lease_s": 0.6, "tick_s": 0.1}
@@ -167,3 +167,16 @@ def test_the_lost_event_carries_the_text_so_far_in_the_tasks_locale():
     nothing = lost_event("t", [], REPLICA_LOST)
     assert (nothing.seq, nothing.payload.partial_text) == (1, "")  # type: ignore[union-attr]
     assert nothing.message.startswith("未能完成")  # no accepted event: the default locale
+
+
+async def test_a_lost_replicas_ended_task_is_left_as_it_ended_and_the_replica_forgotten(cluster):
+    runner, b, _ = cluster
+    await runner.create(TaskMeta("t_done", "", ""))
+    await runner.append(event("t_done", 1))
+    await runner.append(done("t_done", 2))  # it ended, and its replica died before ``expire``
+    await kill(runner)
+    await runner._redis.delete(runner.keys.lease(runner.replica))
+    assert await b.leases.sweep() == 0
+    assert [e.seq for e in await drain(b.follow("t_done", 0))] == [1, 2]
+    assert await b._redis.smembers(b.keys.replica_tasks(runner.replica)) == set()
+    assert runner.replica.encode() not in await b._redis.smembers(b.keys.replicas)

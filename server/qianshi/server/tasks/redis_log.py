@@ -130,7 +130,7 @@ class RedisEventLog:
             self.keys.lease(self.replica),
         ]
         args: list[str | int] = [task_id, owner, request_id, self.replica, int(self.create_ttl_s)]
-        args += [claim_value(task_id, owner), self.leases.lease_ms]
+        args += [claim_value(task_id, owner), self.leases.lease_ms, self.prefix]
         self._keep_lease()
         with translated():
             held = await self._create(keys=keys, args=args)
@@ -295,6 +295,9 @@ class RedisEventLog:
                 entries: Any = await self._redis.xrange(events_key, min="-", max="+")
             events = [codec.decode(fields[FIELD]) for _, fields in entries]
             if events and events[-1].terminal:
+                if replica is not None:  # it ended, but its replica died before taking it off its list
+                    with translated():
+                        await self._redis.srem(self.keys.replica_tasks(replica), task_id)
                 return False
             owner, request_id = raw.get(b"owner", b"").decode(), raw.get(b"request_id", b"").decode()
             runner = replica or raw.get(b"replica", b"").decode()

@@ -81,10 +81,13 @@ _OWNS = (
 
 CREATE = """
 -- KEYS: meta, claim, replica tasks, replicas, lease
--- ARGV: task id, owner, request id, replica, ttl s, claim value, lease ms
+-- ARGV: task id, owner, request id, replica, ttl s, claim value, lease ms, key prefix
 if ARGV[3] ~= '' then
   if not redis.call('SET', KEYS[2], ARGV[6], 'NX', 'EX', ARGV[5]) then
-    return redis.call('GET', KEYS[2])
+    local held = redis.call('GET', KEYS[2])
+    local task = string.match(held, '^(%S+) ')
+    if task and redis.call('EXISTS', ARGV[8] .. ':task:' .. task .. ':meta') == 1 then return held end
+    redis.call('SET', KEYS[2], ARGV[6], 'EX', ARGV[5])  -- its task is gone: the claim is stale
   end
 end
 redis.call('HSET', KEYS[1], 'owner', ARGV[2], 'request_id', ARGV[3], 'replica', ARGV[4])
@@ -95,7 +98,8 @@ redis.call('SADD', KEYS[4], ARGV[4])
 redis.call('SET', KEYS[5], '1', 'PX', ARGV[7], 'NX')
 return false
 """
-"""Claim the request id and create the task's meta, or return the value of the claim that exists."""
+"""Claim the request id and create the task's meta, or return the value of the claim that exists
+(a claim whose task's meta is gone — evicted, say — is stale and taken over)."""
 
 EXPIRE = (
     _OWNS

@@ -42,6 +42,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--kills", type=int, default=50, help="rounds: runners killed")
     p.add_argument("--lease", type=float, default=5.0, help="--lease of the replicas (s)")
     p.add_argument("--tick", type=float, default=1.0, help="--lease-tick of the replicas (s)")
+    p.add_argument("--pool", type=int, default=2, help="runners started ahead of their round")
     p.add_argument("--out", default="bench/results", help="folder for the report")
     return p
 
@@ -94,22 +95,31 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     watcher, watcher_port = start_replica(index, work / "watcher", "watcher", flags)
     redis = aioredis.from_url(redis_url)
     rounds: list[dict[str, float]] = []
+    log = (out / "lease-rounds.jsonl").open("a")  # every round as it is measured: a cut-short run keeps them
+
+    def starting(i: int) -> asyncio.Future[tuple[Proc, int]]:
+        # each runner on a folder of its own; a folder is reused once its runner is long dead
+        into = work / f"r{i % (args.pool + 2)}"
+        return asyncio.ensure_future(asyncio.to_thread(start_replica, index, into, f"r{i}", flags))
+
     try:
-        upcoming = asyncio.ensure_future(asyncio.to_thread(start_replica, index, work / "r0", "r0", flags))
+        pool = [starting(i) for i in range(args.pool)]  # starts overlap the rounds: starting is the slow part
         for i in range(args.kills):
-            runner, port = await upcoming
-            nxt = work / f"r{(i + 1) % 2}"
-            upcoming = asyncio.ensure_future(asyncio.to_thread(start_replica, index, nxt, f"r{i + 1}", flags))
+            runner, port = await pool.pop(0)
+            pool.append(starting(i + args.pool))
             rounds.append(await one_round(runner, port, watcher_port, redis))
             runner.popen.wait(10)
+            log.write(json.dumps(rounds[-1]) + "\n")
+            log.flush()
             print(
                 f"kill {i + 1}/{args.kills}: {rounds[-1]['expiry_to_event_s']:.3f} s",
                 file=sys.stderr,
                 flush=True,
             )
-        leftover, _ = await upcoming
-        leftover.stop()
+        for leftover in pool:
+            (await leftover)[0].stop()
     finally:
+        log.close()
         await redis.aclose()
         for proc in (watcher, standin, redis_proc):
             proc.stop()

@@ -10,19 +10,23 @@ label), and opens channels until one reached the other worker.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import shutil
 import subprocess
 import sys
 import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import grpc
+import psutil  # type: ignore[import-untyped]
 import pytest
 from qianshi.v1 import interpret_service_pb2 as pb
 from qianshi.v1 import interpret_service_pb2_grpc
 
 from tests.redis_server import redis_url
-from tests.reliability.conftest import REPO, ServerProcess, free_port, read_events, request
+from tests.reliability.conftest import REPO, ServerProcess, free_port, read_events, reason, request
 
 __all__ = ["redis_url"]
 pytestmark = [pytest.mark.redis]
@@ -55,47 +59,69 @@ async def worker_of(channel: grpc.aio.Channel, metrics_port: int) -> str:
     return worker
 
 
-@pytest.mark.asyncio(loop_scope="session")
-async def test_two_workers_serve_watch_and_cancel_for_tasks_running_in_the_other(
-    built_state, tmp_path, redis_url
-):
-    state = tmp_path / "state"
+@pytest.fixture(scope="module")
+def two_workers(built_state, tmp_path_factory, redis_url) -> Iterator[tuple[ServerProcess, int]]:
+    """``qianshi-server --workers 2`` (a short lease, so a lost worker shows quickly) and its metrics port."""
+    state = tmp_path_factory.mktemp("workers") / "state"
     shutil.copytree(built_state, state)
     metrics_port = free_port()
     flags = ["--state-dir", str(state), "--log-level", "WARNING", "--workers", "2"]
     flags += ["--event-log", redis_url, "--metrics-listen", f"127.0.0.1:{metrics_port}"]
-    flags += ["--grounded-pace", "0.05", "--tick-generation", "0.3"]
+    flags += ["--grounded-pace", "0.3", "--tick-generation", "0.3", "--lease", "2", "--lease-tick", "0.5"]
     proc = ServerProcess(flags)
-    await asyncio.to_thread(proc.start, ready=r"serving on port (\d+) \(2 workers\)", limit_s=120)
-    target = f"127.0.0.1:{proc.port}"
+    proc.start(ready=r"serving on port (\d+) \(2 workers\)", limit_s=120)
+    try:
+        yield proc, metrics_port
+    finally:
+        proc.stop()
+
+
+@contextlib.asynccontextmanager
+async def on_both_workers(
+    port: int, metrics_port: int
+) -> AsyncIterator[tuple[grpc.aio.Channel, grpc.aio.Channel]]:
+    """Two channels whose connections reached different workers."""
+    target = f"127.0.0.1:{port}"
     channels: list[grpc.aio.Channel] = []
     try:
-        async with asyncio.timeout(60):
-            runs_on = grpc.aio.insecure_channel(target, OWN_CONNECTION)
-            channels.append(runs_on)
-            worker = await worker_of(runs_on, metrics_port)
-            while True:  # a connection that reached the other worker
-                other = grpc.aio.insecure_channel(target, OWN_CONNECTION)
-                channels.append(other)
-                if await worker_of(other, metrics_port) != worker:
-                    break
-            call = Stub(runs_on).Interpret(request(), timeout=60)
-            head = [await call.read()]
-            while not head[-1].HasField("text_delta"):
-                head.append(await call.read())
-            task_id = head[0].task_id
-            watch = Stub(other).Watch(pb.WatchRequest(task_id=task_id), timeout=60)
-            watched = [await watch.read() for _ in head]
-            assert watched == head  # the other worker replays the same events from the shared log
-            cancelled = await Stub(other).Cancel(pb.CancelRequest(task_id=task_id), timeout=10)
-            (rest, error), (watched_rest, watch_error) = await asyncio.gather(
-                read_events(call), read_events(watch)
-            )
-            metrics = await scrape(metrics_port)
+        first = grpc.aio.insecure_channel(target, OWN_CONNECTION)
+        channels.append(first)
+        worker = await worker_of(first, metrics_port)
+        while True:
+            other = grpc.aio.insecure_channel(target, OWN_CONNECTION)
+            channels.append(other)
+            if await worker_of(other, metrics_port) != worker:
+                break
+        yield first, other
     finally:
         for channel in channels:
             await channel.close()
-        code = await asyncio.to_thread(proc.stop)
+
+
+async def generating(call: Any) -> list[Any]:
+    """Read a stream until its first text delta."""
+    head = [await call.read()]
+    while not head[-1].HasField("text_delta"):
+        head.append(await call.read())
+    return head
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_two_workers_serve_watch_and_cancel_for_tasks_running_in_the_other(two_workers):
+    proc, metrics_port = two_workers
+    async with asyncio.timeout(60), on_both_workers(proc.port, metrics_port) as (runs_on, other):
+        worker = await worker_of(runs_on, metrics_port)
+        call = Stub(runs_on).Interpret(request(), timeout=60)
+        head = await generating(call)
+        task_id = head[0].task_id
+        watch = Stub(other).Watch(pb.WatchRequest(task_id=task_id), timeout=60)
+        watched = [await watch.read() for _ in head]
+        assert watched == head  # the other worker replays the same events from the shared log
+        cancelled = await Stub(other).Cancel(pb.CancelRequest(task_id=task_id), timeout=10)
+        (rest, error), (watched_rest, watch_error) = await asyncio.gather(
+            read_events(call), read_events(watch)
+        )
+        metrics = await scrape(metrics_port)
     assert cancelled.cancelled
     assert error is not None and error.code() == grpc.StatusCode.CANCELLED
     assert watch_error is not None and watch_error.code() == grpc.StatusCode.CANCELLED
@@ -105,7 +131,44 @@ async def test_two_workers_serve_watch_and_cancel_for_tasks_running_in_the_other
     cancel_served = f'method="qianshi.v1.InterpretService/Cancel",worker="{other_worker}"'
     assert re.search(r'qianshi_rpcs_total\{code="OK",' + re.escape(cancel_served) + r"\} 1\.0", metrics)
     assert 'qianshi_worker_up{worker="0"} 1.0' in metrics and 'qianshi_worker_up{worker="1"} 1.0' in metrics
-    assert code == 0  # SIGTERM: both workers drained and exited
+
+
+def worker_pids(supervisor: psutil.Process) -> set[int]:
+    """The supervisor's worker processes (its spawned children, not its resource tracker)."""
+    return {c.pid for c in supervisor.children() if "spawn_main" in " ".join(c.cmdline())}
+
+
+def workers_up(metrics: str) -> dict[str, str]:
+    return dict(re.findall(r'qianshi_worker_up\{worker="(\d)"\} (\S+)', metrics))
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_killed_worker_has_its_tasks_ended_by_the_other_and_is_started_again(two_workers):
+    proc, metrics_port = two_workers
+    assert proc.process is not None
+    supervisor = psutil.Process(proc.process.pid)
+    async with asyncio.timeout(90), on_both_workers(proc.port, metrics_port) as (x, y):
+        calls = [Stub(ch).Interpret(request(), timeout=60) for ch in (x, y)]
+        heads = [await generating(call) for call in calls]
+        # each task watched through the other worker
+        watches = [
+            Stub(ch).Watch(pb.WatchRequest(task_id=h[0].task_id), timeout=60)
+            for ch, h in ((y, heads[0]), (x, heads[1]))
+        ]
+        for watch, head in zip(watches, heads, strict=True):
+            assert [await watch.read() for _ in head] == head
+        victim = psutil.Process(min(worker_pids(supervisor)))
+        victim.kill()  # SIGKILL one worker process
+        ends = await asyncio.gather(*(read_events(w) for w in watches))
+        while True:  # the supervisor starts it again: a new worker process, both answering scrapes
+            pids, up = worker_pids(supervisor), workers_up(await scrape(metrics_port))
+            if victim.pid not in pids and len(pids) == 2 and up == {"0": "1.0", "1": "1.0"}:
+                break
+    outcomes = sorted((error.code(), reason(error)) for _, error in ends if error is not None)
+    # the watch on the killed worker lost its connection; the other saw the task ended as lost
+    assert outcomes == [(grpc.StatusCode.UNAVAILABLE, ""), (grpc.StatusCode.UNAVAILABLE, "REPLICA_LOST")]
+    lost = next(events for events, error in ends if reason(error) == "REPLICA_LOST")
+    assert lost[-1].error.partial_text  # with the text so far
 
 
 def test_more_than_one_worker_without_a_shared_event_log_is_refused(tmp_path):

@@ -18,7 +18,7 @@ PORT=${QIANSHI_DEMO_PORT:-50051}
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e .
+.venv/bin/python -m pip install -q -e ./client -e .  # the server requires qianshi-client (client/)
 
 .venv/bin/qianshi-server --listen "127.0.0.1:$PORT" --state-dir .state &
 SERVER=$!

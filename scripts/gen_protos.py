@@ -1,10 +1,12 @@
-"""Generate the Python stubs of the Qianshi contract: the one command that writes protos/**/_pb2*.
+"""Generate the Python stubs of the Qianshi contract: the one command that writes client/qianshi/v1/*_pb2*.
 
 Usage: python scripts/gen_protos.py [--check]
 
-The stubs (messages, .pyi type stubs and gRPC service stubs) are written beside the .proto files in
-protos/qianshi/v1/ and are never edited by hand. ``--check`` regenerates into a temporary folder and
-exits 1 when the committed stubs differ (tests/test_contract.py runs the same check).
+The contract's .proto files live in protos/qianshi/v1/; their stubs (messages, .pyi type stubs and gRPC
+service stubs) are written into client/qianshi/v1/, where the ``qianshi-client`` distribution ships
+them (the server depends on it), and are never edited by hand. ``--check`` regenerates into a
+temporary folder and exits 1 when the committed stubs differ (tests/test_contract.py runs the same
+check).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PROTOS = ROOT / "protos"
 THIRD_PARTY = PROTOS / "third_party"
 PACKAGE = PROTOS / "qianshi" / "v1"
+STUBS = ROOT / "client"
+"""Where the stubs go: client/qianshi/v1/, beside the client library in the qianshi-client distribution."""
 SUFFIXES = ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py")
 
 
@@ -52,10 +56,11 @@ def stale_files() -> list[str]:
     """Names of generated files that are missing, different or left over; empty when up to date."""
     with tempfile.TemporaryDirectory() as tmp:
         fresh = generate(Path(tmp))
-        committed = sorted(p.relative_to(PROTOS) for p in PACKAGE.iterdir() if p.name.endswith(SUFFIXES))
+        stubs = STUBS / PACKAGE.relative_to(PROTOS)
+        committed = sorted(p.relative_to(STUBS) for p in stubs.iterdir() if p.name.endswith(SUFFIXES))
         problems = [f"leftover: {p}" for p in committed if p not in fresh]
         for rel in fresh:
-            have = PROTOS / rel
+            have = STUBS / rel
             if not have.exists():
                 problems.append(f"missing: {rel}")
             elif not filecmp.cmp(have, Path(tmp) / rel, shallow=False):
@@ -74,8 +79,8 @@ def main() -> int:
         if problems:
             print("run: python scripts/gen_protos.py", file=sys.stderr)
         return 1 if problems else 0
-    for rel in generate(PROTOS):
-        print(f"wrote protos/{rel}")
+    for rel in generate(STUBS):
+        print(f"wrote {STUBS.relative_to(ROOT) / rel}")
     return 0
 
 

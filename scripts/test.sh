@@ -3,10 +3,11 @@
 #
 #   bash scripts/test.sh [pytest args]
 #
-# Creates .venv (Python >= 3.11), installs the project with its dev extras, installs the system
-# packages the integration tests use when they are missing (Debian's chromium for the browser tests,
-# redis-server for the shared event log; needs root or sudo), the buf linter from npm, then runs
-# pytest. Exits non-zero on any failure, including "no tests ran".
+# Creates .venv (Python >= 3.11), installs both distributions (qianshi-client from client/, and the
+# server with its dev extras), installs the system packages the integration tests use when they are
+# missing (Debian's chromium for the browser tests, redis-server for the shared event log; needs root
+# or sudo), the buf linter from npm, then runs pytest. Exits non-zero on any failure, including "no
+# tests ran".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +16,8 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[dev]"
+# The client distribution first (in the same resolve): the server requires qianshi-client, not on PyPI.
+.venv/bin/python -m pip install -q -e ./client -e ".[dev]"
 
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)

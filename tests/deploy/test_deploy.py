@@ -4,7 +4,8 @@ Docker cannot run here, so these tests check what can be checked without it: the
 compose file has the topology DESIGN.md describes and only references what it defines, every
 ``--flag`` and ``QIANSHI_*`` variable given to a qianshi process exists in its ``--help``, the
 Kubernetes selectors, ports and probes match, Envoy's filter chain and timeouts are the ones FACTS.md
-asks for, and the image's health check works against a real gRPC health service.
+asks for, and the image's health check works against a real gRPC health service. Grafana's
+provisioning and dashboards: test_grafana.py.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 GATEWAY_FLAGS = {"--listen", "--backend"}
 GATEWAY_ENV = {"QIANSHI_GATEWAY_LISTEN", "QIANSHI_GATEWAY_BACKEND"}
-SERVICES = {"qdrant", "vllm", "redis", "server", "envoy", "gateway", "prometheus"}
+SERVICES = {"qdrant", "vllm", "redis", "server", "envoy", "gateway", "prometheus", "grafana"}
 
 
 def load(path: Path) -> Any:

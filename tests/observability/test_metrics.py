@@ -157,6 +157,33 @@ def test_gateway_metrics_live_in_their_own_registry():
     g.events_relayed.labels("text_delta").inc(3)
     assert g.registry.get_sample_value("qianshi_gateway_open_streams") == 1
     assert g.registry.get_sample_value("qianshi_gateway_events_relayed_total", {"kind": "text_delta"}) == 3
+    g.loop_lag.observe(0.002)
+    assert g.registry.get_sample_value("qianshi_gateway_event_loop_lag_seconds_count") == 1
+
+
+async def test_the_gateway_watches_its_loop_lag_while_its_lifespan_runs(monkeypatch):
+    from qianshi.server.gateway import app as gateway_app
+    from qianshi.server.gateway.settings import Settings
+
+    started, stopped = asyncio.Event(), asyncio.Event()
+    watched: list[metrics.GatewayMetrics | metrics.ServerMetrics] = []
+
+    async def watch(m: metrics.GatewayMetrics | metrics.ServerMetrics, interval_s: float = 0.1) -> None:
+        watched.append(m)
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            stopped.set()
+
+    monkeypatch.setattr(gateway_app, "watch_loop_lag", watch)
+    app = gateway_app.create_app(Settings(backend="127.0.0.1:9"))  # the channel connects lazily: never here
+    async with asyncio.timeout(10):
+        async with app.router.lifespan_context(app):
+            await started.wait()
+            assert not stopped.is_set()
+        assert stopped.is_set()  # the lifespan's end cancelled it, and waited for it
+    assert watched == [app.state.gateway.metrics]
 
 
 # the interceptor, on a real grpc.aio server -----------------------------------------------------------

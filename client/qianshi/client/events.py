@@ -27,8 +27,8 @@ def is_terminal(event: events_pb2.ProgressEvent) -> bool:
 
 
 def event_to_json(event: Message) -> str:
-    """The event (or any message) in protobuf's JSON mapping, as grpcurl prints it and the gateway
-    sends it, on one line.
+    """The event (or any message) in protobuf's JSON mapping, as the gateway sends it, on one line
+    (grpcurl 1.8.6 prints the same with the proto's own field names: ``task_id`` for ``taskId``).
 
     Field names are lowerCamelCase, enums are names, durations are strings such as ``"1.200s"``.
     Non-ASCII text (the poem, the interpretation) stays readable rather than ``\\uXXXX``-escaped.

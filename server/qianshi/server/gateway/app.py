@@ -26,6 +26,7 @@ the standard gRPC health check, which the client library does not offer).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Mapping
@@ -43,7 +44,7 @@ from qianshi.server.gateway.auth import Metadata, bearer_metadata, check_origin
 from qianshi.server.gateway.errors import GatewayError, error_response
 from qianshi.server.gateway.settings import Settings
 from qianshi.server.gateway.telemetry import CountRequests, metrics_endpoint
-from qianshi.server.observability.metrics import gateway_metrics
+from qianshi.server.observability.metrics import gateway_metrics, watch_loop_lag
 from qianshi.v1 import interpret_service_pb2
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -81,7 +82,8 @@ class Gateway:
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
-        """Open the channel to the gRPC server in the server's event loop; close it at shutdown."""
+        """Open the channel to the gRPC server in the server's event loop, and watch the loop's lag;
+        close both at shutdown."""
         s = self.settings
         options = list(s.channel_options)
         if s.backend_tls or s.backend_ca:
@@ -92,9 +94,12 @@ class Gateway:
         retry = RetryPolicy(resumes=3, max_backoff=0.5)
         self._client = AsyncClient(s.backend, channel=channel, retry=retry)
         self._health = health_pb2_grpc.HealthStub(channel)
+        lag = asyncio.create_task(watch_loop_lag(self.metrics), name="gateway-loop-lag")
         try:
             yield
         finally:
+            lag.cancel()
+            await asyncio.wait([lag])  # its CancelledError stays in it; ours, if any, propagates
             self._client = self._health = None
             await channel.close(grace=None)
 

@@ -1,7 +1,8 @@
 """The gateway's Prometheus metrics, served at ``/metrics`` on its own port.
 
 The metrics themselves are declared in ``qianshi.server.observability.metrics.gateway_metrics`` (open SSE streams,
-requests by route pattern and status, events relayed by kind), each app in a registry of its own.
+requests by route pattern and status, events relayed by kind, event-loop lag, measured by a task of
+the app's lifespan), each app in a registry of its own.
 Requests are counted by a small ASGI middleware when they end, labelled with the route's pattern
 (``/v1/tasks/{task_id}/events``) rather than the raw path, so task ids do not become label values.
 """

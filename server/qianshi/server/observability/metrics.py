@@ -249,8 +249,8 @@ class _PerEventCollector(Collector):
         yield events
 
 
-async def watch_loop_lag(metrics: ServerMetrics, interval_s: float = 0.1) -> None:
-    """Forever: sleep ``interval_s`` and record how late the loop woke up (its lag)."""
+async def watch_loop_lag(metrics: ServerMetrics | GatewayMetrics, interval_s: float = 0.1) -> None:
+    """Forever: sleep ``interval_s`` and record how late the loop woke up (its lag) in ``metrics.loop_lag``."""
     observe = metrics.loop_lag.observe
     while True:
         start = time.monotonic()
@@ -289,6 +289,8 @@ class GatewayMetrics:
     """Requests ended, labelled ``route`` (the route's pattern, not the raw path) and ``status``."""
     events_relayed: Counter
     """Events relayed to browsers, labelled ``kind`` (the SSE ``event:`` name)."""
+    loop_lag: Histogram
+    """How late the gateway's event loop wakes a 100 ms sleep (``watch_loop_lag``, run by the app)."""
 
 
 def gateway_metrics(registry: CollectorRegistry | None = None) -> GatewayMetrics:
@@ -305,5 +307,11 @@ def gateway_metrics(registry: CollectorRegistry | None = None) -> GatewayMetrics
         ),
         events_relayed=Counter(
             "qianshi_gateway_events_relayed_total", "Events relayed as SSE, by kind", ["kind"], registry=r
+        ),
+        loop_lag=Histogram(
+            "qianshi_gateway_event_loop_lag_seconds",
+            "How late the gateway's event loop wakes a 100 ms sleep",
+            buckets=LAG_BUCKETS,
+            registry=r,
         ),
     )

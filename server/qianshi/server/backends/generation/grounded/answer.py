@@ -19,6 +19,7 @@ from qianshi.server.backends.generation.grounded.lexicon import (
     read_clauses,
     read_judgment,
 )
+from qianshi.server.backends.generation.grounded.question import fold
 from qianshi.server.backends.generation.grounded.topics import (
     Topic,
     topic,
@@ -198,7 +199,7 @@ def choose_topic(request: GenerationRequest, judgments: dict[str, str]) -> Topic
     by_category = topic_of_category(request.category)
     if by_category is not None and by_category.key != "general":
         return by_category
-    by_question = topic_of_question(request.question)
+    by_question = topic_of_question(fold(request.question))
     if by_question is not None:
         return by_question
     return by_category or topic("general")

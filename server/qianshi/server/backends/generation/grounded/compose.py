@@ -1,13 +1,17 @@
 """Composing the grounded interpretation: saying what the slip's texts answer, in the reader's language.
 
-The text follows the order a temple interpreter (解籤) speaks in: name the slip, say what the verse
-means, give the judgment for what was asked with its verdict, advise, and close by saying the slip is
-only a reference. Every quoted text is looked up among the retrieved passages and cited with their
-numbers ([1], [2] …) only when a passage holds it; the poem itself fills in when a passage is missing,
-uncited, so an empty retrieval still gets a full answer.
+The text follows the order a temple interpreter (解籤) speaks in: name the slip and the question, say
+what the verse means in its own images, give the judgment for what was asked — as a verdict, or as
+what to do when it is an instruction (祭虎, 守舊) — and how it sits with the slip's rank, then answer the
+question in the form it was asked (``reply``), with advice for its topic, and close by saying the slip
+is only a reference. The lean of the whole reading is the ``stance``: it never says a 下 slip is good
+unless its judgment does, and then it says so. Every quoted text is looked up among the retrieved
+passages and cited with their numbers ([1], [2] …) only when a passage holds it; the poem itself fills in
+when a passage is missing, uncited, so an empty retrieval still gets a full answer.
 
-:func:`compose` returns paragraphs of sentences; the generator streams them. It is pure string work
-on a few dozen short texts (well under a millisecond), so it runs on the event loop.
+:func:`compose_reading` returns paragraphs of sentences and what they rest on; the generator streams
+them. It is pure string work on a few dozen short texts (a few hundred microseconds), so it runs on
+the event loop.
 """
 
 from __future__ import annotations
@@ -27,74 +31,33 @@ from qianshi.server.backends.generation.grounded.answer import (
     find_answer,
     short,
 )
-from qianshi.server.backends.generation.grounded.lexicon import Verdict, rank_verdict, read_judgment
+from qianshi.server.backends.generation.grounded.gloss import gloss
+from qianshi.server.backends.generation.grounded.lexicon import (
+    Verdict,
+    rank_verdict,
+    read_clauses,
+    read_judgment,
+)
+from qianshi.server.backends.generation.grounded.question import Question, read_question
+from qianshi.server.backends.generation.grounded.reply import Facts, reply
+from qianshi.server.backends.generation.grounded.stance import Lean, Stance, decide
 from qianshi.server.backends.generation.grounded.topics import Topic
-from qianshi.server.backends.generation.grounded.verse import key_lines, read_verse, verse_verdict
+from qianshi.server.backends.generation.grounded.verse import Line, key_lines, read_verse, verse_verdict
+from qianshi.server.backends.generation.grounded.writer import Writer
 from qianshi.server.domain import GenerationRequest, PassageKind
 
-
-@dataclass(slots=True)
-class Writer:
-    """Picks phrasings with the request's seeded generator and formats them for the locale."""
-
-    locale: str
-    rng: random.Random
-    sources: Sources
-
-    def pick(self, options: tuple[str, ...]) -> str:
-        return options[self.rng.randrange(len(options))]
-
-    def en(self) -> bool:
-        return self.locale == "en"
+G, W, M, B, N = Verdict.GOOD, Verdict.WAIT, Verdict.MIXED, Verdict.BAD, Verdict.NEUTRAL
 
 
-def _gloss(answer: Answer, asked: str) -> str:
-    """The English glosses of quoted judgments, as they follow the quote (", “it will come together”").
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """The composed reading and what it rests on (tests check the text against these)."""
 
-    A clause about the asked topic takes its subject (病即痊 → "the illness will heal soon") or its
-    label (占病險 → "illness: danger"); a clause about another topic is labelled with that one
-    (功名無 → "career: nothing").
-    """
-    parts = []
-    for i, r in enumerate(answer.readings):
-        if not r.gloss:
-            continue
-        topics = answer.topics[i] if i < len(answer.topics) else frozenset()
-        if topics and asked not in topics:
-            label = "/".join(_LABEL_EN.get(t, t) for t in sorted(topics))
-            parts.append(f"{label}: {r.gloss}")
-        elif r.gloss.startswith("will "):
-            subject = _SUBJECT_EN.get(asked, "it") if topics else "it"
-            parts.append(f"{subject} {r.gloss}")
-        elif topics:
-            parts.append(f"{_LABEL_EN.get(asked, asked)}: {r.gloss}")
-        else:
-            parts.append(r.gloss)
-    return ", “" + "; ".join(parts) + "”" if parts else ""
-
-
-_SUBJECT_EN = {
-    "health": "the illness",
-    "lawsuit": "the lawsuit",
-    "marriage": "the match",
-    "travel": "the traveller",
-    "wealth": "the money",
-    "career": "success",
-    "children": "the child",
-}
-_LABEL_EN = {
-    "health": "illness",
-    "lawsuit": "lawsuit",
-    "marriage": "marriage",
-    "travel": "travel",
-    "wealth": "wealth",
-    "career": "career",
-    "children": "children",
-    "home": "home",
-    "general": "affairs",
-    "farming": "crops",
-    "lost": "lost things",
-}
+    paragraphs: list[list[str]]
+    question: Question
+    topic: Topic
+    stance: Stance
+    answer: Answer | None
 
 
 def opening(w: Writer, request: GenerationRequest) -> list[str]:
@@ -121,29 +84,86 @@ def opening(w: Writer, request: GenerationRequest) -> list[str]:
     return out
 
 
-def verse_paragraph(
-    w: Writer, request: GenerationRequest, judgments: dict[str, str]
-) -> tuple[list[str], Verdict]:
+def _span(line: Line, word: str) -> str:
+    """The half of a seven-character line (4 + 3) that holds an image, so the quote reads as words."""
+    at = line.text.find(word)
+    if len(line.text) != 7 or at < 0:
+        return word
+    return line.text[:4] if at < 4 else line.text[4:]
+
+
+def _images(lines: list[Line], chosen: list[Line]) -> tuple[list[tuple[str, Verdict]], str]:
+    """The key lines' images in order (the words that carry them, their tone), and one to close on."""
+    images = [(_span(ln, ln.words[0]), ln.motifs[0].verdict) for ln in chosen if ln.words and ln.motifs]
+    if images:
+        return images, images[-1][0]
+    last = next((ln for ln in reversed(lines) if ln.words), None)
+    return images, _span(last, last.words[0]) if last else ""
+
+
+def _course(v1: Verdict, v2: Verdict) -> str:
+    """The verse's course from its first key image to its last; the last line is its conclusion."""
+    if v2 is B:
+        return "down" if v1 is G else "bad" if v1 is B else "warn"
+    if v2 is G:
+        return "up" if v1 is B else "good" if v1 is G else "rise"
+    if v2 is W:
+        return "up" if v1 is B else "wait"
+    return "settle" if v1 is B else "mixed"
+
+
+def _arc(w: Writer, images: list[tuple[str, Verdict]], tone: Verdict, stance: Stance, rank: str) -> str:
+    """One sentence on the verse's course in its own images. Where it and the rank pull apart, the
+    rank sets the tone and the sentence says so: a 下 slip's verse is never read as plainly good."""
     loc = w.locale
-    lines = read_verse(request.poem.verse)
+    if not images:
+        return ""
+    (w1, v1), (w2, v2) = images[0], images[-1]
+    one = len(images) == 1 or w1 == w2
+    kind = _course(tone if one else v1, v2 if v2 is not N else tone)
+    if stance.rank is B and kind not in ("bad", "warn", "down"):
+        good = next((word for word, v in images if v in (G, W)), "")
+        if good:
+            return w.say(ph.TEMPER[loc]["low"], w=good, rank=rank)
+        return w.say(ph.TEMPER[loc]["low_mixed"], w1=w1, w2=w2, rank=rank)
+    if stance.rank is G and kind in ("bad", "warn", "down"):
+        bad = next((word for word, v in images if v is B), w2)
+        return w.say(ph.TEMPER[loc]["high"], w=bad, rank=rank)
+    if one:
+        tones = ph.ARC_ONE[loc].get(v2 if v2 is not N else tone)
+        return w.say(tones, w=w2) if tones else ""
+    return w.say(ph.ARC[loc][kind], w1=w1, w2=w2)
+
+
+def verse_paragraph(
+    w: Writer, request: GenerationRequest, judgments: dict[str, str], lines: list[Line], stance: Stance
+) -> tuple[list[str], str]:
+    """The verse's key lines with their meaning, its course in images, and a commentary; and the image
+    the closing may return to."""
+    loc = w.locale
     out: list[str] = []
-    for line in key_lines(lines):
-        is_last = line.index == len(lines) - 1
+    chosen = key_lines(lines)
+    for line in chosen:
+        is_last = line.index == len(lines) - 1 and len(lines) > 1
         cite = w.sources.mark(w.sources.cite([line.text], PassageKind.VERSE))
-        motif = line.motifs[0] if line.motifs else None
-        meaning = ph.VERSE_PLAIN[loc] if motif is None else motif.en if w.en() else motif.zh
-        template = w.pick(ph.VERSE_LAST[loc] if is_last and len(lines) > 1 else ph.VERSE_FIRST[loc])
-        out.append(template.format(line=clean(line.text, 20), cite=cite, meaning=meaning))
-    tone = verse_verdict(lines)
-    if tone in ph.VERSE_TONE[loc]:
-        out.append(ph.VERSE_TONE[loc][tone])
-    gist = _gist(w, request, judgments)
+        text = clean(line.text, 20)
+        if not line.motifs:
+            out.append(w.say(ph.VERSE_BARE[loc], line=text, cite=cite))
+            continue
+        meaning = line.motifs[0].en if w.en() else line.motifs[0].zh
+        template = w.pick(ph.VERSE_LAST[loc] if is_last else ph.VERSE_FIRST[loc])
+        out.append(template.format(line=text, cite=cite, meaning=meaning))
+    images, closing_image = _images(lines, chosen)
+    arc = _arc(w, images, verse_verdict(lines), stance, clean(request.poem.rank, 10))
+    if arc:
+        out.append(arc)
+    gist = _gist(w, request, judgments, stance)
     if gist:
         out.append(gist)
-    return out, tone
+    return out, closing_image
 
 
-def _gist(w: Writer, request: GenerationRequest, judgments: dict[str, str]) -> str:
+def _gist(w: Writer, request: GenerationRequest, judgments: dict[str, str], stance: Stance) -> str:
     """One sentence of commentary (詩意, 解曰 …) about the whole slip: the best retrieved one, quoted
     whole so the citation covers every word, else the opening of the poem's 詩意, uncited."""
     if request.category in PROSE:
@@ -162,31 +182,68 @@ def _gist(w: Writer, request: GenerationRequest, judgments: dict[str, str]) -> s
         sentence = "。".join(short(t) for t in SENTENCES.split(judgments["詩意"])[:2] if t.strip("。 "))
     else:
         return ""
-    if not sentence:
-        return ""
+    if len(sentence.removeprefix("此籤").removeprefix("此卦")) < 2:
+        return ""  # a commentary cut at its first comma (此籤，…) says nothing on its own
     parts = [t for t in sentence.split("。") if t]
     cite = w.sources.mark(w.sources.cite(parts, PassageKind.JUDGMENT, category))
-    gloss = ph.GIST_TONE_EN[read_judgment(parts[-1]).verdict] if w.en() else ""
-    return ph.GIST[w.locale].format(
-        name=category, text=clean(sentence, 2 * QUOTE_LIMIT), cite=cite, gloss=gloss
+    tone = read_judgment(parts[-1]).verdict
+    if tone in (G, W) and not stance.favourable:
+        tone = N  # a hopeful commentary is quoted, not glossed as favourable, when the slip leans against
+    note = ph.GIST_TONE_EN[tone] if w.en() else ""
+    return w.say(
+        ph.GIST[w.locale], name=category, text=clean(sentence, 2 * QUOTE_LIMIT), cite=cite, gloss=note
     )
 
 
-def answer_paragraph(
-    w: Writer, request: GenerationRequest, answer: Answer | None, chosen: Topic, judgments: dict[str, str]
+def _rank_note(w: Writer, stance: Stance, rank: str, topic_name: str, answer: Answer) -> str:
+    """How the judgment sits with the rank: agreeing, or pulling apart (then the reading says so)."""
+    loc = w.locale
+    category = answer.category
+    if rank and answer.mode == "general" and stance.basis == "rank":
+        favourable = answer.verdict in (G, W)
+        if (favourable and not stance.favourable) or (answer.verdict is B and stance.favourable):
+            return w.say(ph.RANK_CLASH[loc]["general"], rank=rank, topic=topic_name, category=category)
+    if not rank or stance.basis not in ("judgment", "instruction"):
+        return ""
+    if stance.clash:
+        return w.say(ph.RANK_CLASH[loc][stance.clash], rank=rank, topic=topic_name, category=category)
+    if stance.rank is B and stance.judgment is not B:
+        return w.say(ph.RANK_CLASH[loc]["hold"], rank=rank, topic=topic_name, category=category)
+    agree = (stance.rank is G and stance.favourable) or (stance.rank is B and stance.lean is Lean.HOLD)
+    return w.say(ph.RANK_AGREE[loc], rank=rank, topic=topic_name) if agree else ""
+
+
+def judgment_paragraph(
+    w: Writer,
+    request: GenerationRequest,
+    answer: Answer | None,
+    chosen: Topic,
+    judgments: dict[str, str],
+    stance: Stance,
 ) -> list[str]:
     loc = w.locale
     topic_name = chosen.en if w.en() else chosen.zh
     if answer is None:
         return [ph.ANSWER_NONE[loc].format(topic=topic_name)]
-    verdict_text = w.pick(ph.VERDICT_TEXT[loc][answer.verdict])
+    advice = bool(answer.readings) and all(r.advice for r in answer.readings)
+    if advice:
+        verdict_text = w.pick(ph.VERDICT_ADVICE[loc])
+        plain = "" if w.en() else ph.instruction_zh("".join(answer.quotes), chosen.key)
+        verdict_text += f"：{plain}" if plain else ""
+    elif stance.advice and stance.judgment is not N:
+        # a verdict with an instruction (不佳，等待): say both, the verdict as the stance reads it
+        verdict_text = w.pick(ph.VERDICT_TEXT[loc][stance.judgment])
+        plain = read_judgment(stance.advice).gloss if w.en() else ph.instruction_zh(stance.advice, chosen.key)
+        verdict_text += ph.AND_ADVICE[loc].format(plain=plain) if plain else ""
+    else:
+        verdict_text = w.pick(ph.VERDICT_TEXT[loc][answer.verdict])
     fields = {
         "topic": topic_name,
         "category": answer.category,
         "category_en": ph.CATEGORY_EN.get(answer.category, "this slip"),
         "text": ("」「" if not w.en() else " / ").join(clean(q, QUOTE_LIMIT) for q in answer.quotes),
         "cite": w.sources.mark(list(answer.citations)),
-        "gloss": _gloss(answer, chosen.key) if w.en() else "",
+        "gloss": gloss(answer, chosen.key) if w.en() else "",
         "verdict": verdict_text,
     }
     if answer.mode == "clauses":
@@ -195,6 +252,9 @@ def answer_paragraph(
         out = [ph.ANSWER_GENERAL[loc].format(**fields)]
     else:
         out = [w.pick(ph.ANSWER[loc]).format(**fields)]
+    note = _rank_note(w, stance, clean(request.poem.rank, 10), topic_name, answer)
+    if note:
+        out.append(note)
     overall = "凡事"
     if answer.category != overall and overall in judgments:
         cites = w.sources.cite([judgments[overall]], PassageKind.JUDGMENT, overall)
@@ -202,12 +262,12 @@ def answer_paragraph(
             quote = short(judgments[overall])
             reading = read_judgment(quote)
             out.append(
-                ph.OVERALL[loc].format(
+                w.pick(ph.OVERALL[loc]).format(
                     category=overall,
                     category_en=ph.CATEGORY_EN[overall],
                     text=clean(quote, QUOTE_LIMIT),
                     cite=w.sources.mark(cites),
-                    gloss=_gloss(Answer(overall, (quote,), (reading,), (), "direct"), chosen.key)
+                    gloss=gloss(Answer(overall, (quote,), (reading,), (), "direct"), chosen.key)
                     if w.en()
                     else "",
                 )
@@ -215,15 +275,17 @@ def answer_paragraph(
     return out
 
 
-def advice_paragraph(w: Writer, verdict: Verdict, chosen: Topic) -> list[str]:
-    if verdict is Verdict.NEUTRAL:
-        verdict = Verdict.MIXED
-    tip = chosen.tip_en if w.en() else chosen.tip_zh
-    return [w.pick(ph.ADVICE[w.locale][verdict]), tip]
+def _about(text: str, chosen: Topic) -> str:
+    """The clauses of a 聖意 that speak to the asked topic or to none in particular (a time found in
+    求財遲 is about money, not about a pregnancy)."""
+    keep = [
+        c.text for c in read_clauses(text) if not c.topics or chosen.key in c.topics or "general" in c.topics
+    ]
+    return "。".join(keep)
 
 
-def compose(request: GenerationRequest, rng: random.Random) -> list[list[str]]:
-    """The interpretation as paragraphs of sentences, in the request's locale."""
+def compose_reading(request: GenerationRequest, rng: random.Random) -> Reading:
+    """The interpretation as paragraphs of sentences, in the request's locale, with its stance."""
     locale = "en" if request.locale.lower().startswith("en") else "zh-Hant"
     sources = Sources(request.passages, locale)
     w = Writer(locale, rng, sources)
@@ -231,17 +293,35 @@ def compose(request: GenerationRequest, rng: random.Random) -> list[list[str]]:
         **sources.judgments(),
         **{j.category: j.text for j in request.poem.judgments if j.text.strip()},
     }
+    question = read_question(request.question)
     chosen = choose_topic(request, judgments)
     answer = find_answer(request, judgments, chosen, sources)
+    lines = read_verse(request.poem.verse)
+    stance = decide(request.poem.rank, answer, verse_verdict(lines))
     paragraphs = [opening(w, request)]
-    verse, tone = verse_paragraph(w, request, judgments)
+    verse, image = verse_paragraph(w, request, judgments, lines, stance)
     if verse:
         paragraphs.append(verse)
-    paragraphs.append(answer_paragraph(w, request, answer, chosen, judgments))
-    verdict = answer.verdict if answer is not None else Verdict.NEUTRAL
-    for fallback in (rank_verdict(request.poem.rank), tone):
-        if verdict is Verdict.NEUTRAL:
-            verdict = fallback
-    paragraphs.append(advice_paragraph(w, verdict, chosen))
-    paragraphs.append([w.pick(ph.CLOSING[locale])])
-    return paragraphs
+    paragraphs.append(judgment_paragraph(w, request, answer, chosen, judgments, stance))
+    facts = Facts(
+        question,
+        stance,
+        chosen,
+        answer,
+        request.poem.rank,
+        tuple(line.text for line in lines),
+        request.poem.attributes,
+        _about(judgments.get(answer.category, ""), chosen)
+        if answer is not None and answer.mode == "clauses"
+        else "",
+    )
+    tip = w.pick(chosen.tips_en if w.en() else chosen.tips_zh)
+    paragraphs.append([*reply(w, facts), tip])
+    closings = ph.CLOSING[locale] + (ph.CLOSING_IMAGE[locale] if image and not w.en() else ())
+    paragraphs.append([w.pick(closings).format(image=clean(image, 12))])
+    return Reading(paragraphs, question, chosen, stance, answer)
+
+
+def compose(request: GenerationRequest, rng: random.Random) -> list[list[str]]:
+    """The interpretation as paragraphs of sentences, in the request's locale."""
+    return compose_reading(request, rng).paragraphs

@@ -64,6 +64,8 @@ class Reading:
     verdict: Verdict
     gloss: str
     known: bool
+    advice: bool = False
+    """Every part of it is something to do (祭虎, 守舊, 訟宜和, 莫貪), not a verdict on the outcome."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,16 @@ class _Parse:
     gloss: str
     pieces: int = 1
     """How many lexicon entries the reading is built from; the fewest wins (the most idiomatic)."""
+    advice: bool = False
+
+
+_ADVISING_HEADS = frozenset("莫勿休宜須當謹慎禱祈祭")
+"""First characters of whole entries that are instructions (莫動, 宜改, 謹慎無害)."""
+_ADVISING = frozenset(
+    ("宜", "莫", "勿", "休", "切莫", "不可急", "須", "當", "要", "防", "須防", "謹防", "恐防", "提防", "緊防", "須當先防",
+     "防止", "禱", "求", "祈", "祈求", "祝", "不宜", "不可", "切要不可")
+)  # fmt: skip
+"""Modifiers that make what follows an instruction (宜和 "best to settle", 莫貪 "do not be greedy")."""
 
 
 def _apply(rule: _Rule, v: Verdict) -> Verdict:
@@ -123,7 +135,8 @@ def _modify(mod: str, inner: _Parse) -> _Parse | None:
         return None
     template, cls = spec
     verdict = _apply(_Rule[rule], inner.verdict)
-    return _Parse(verdict, cls, template.format(inner.gloss), inner.pieces + 1)
+    advice = inner.advice or mod in _ADVISING
+    return _Parse(verdict, cls, template.format(inner.gloss), inner.pieces + 1, advice)
 
 
 def _prefixed(seg: str) -> list[_Parse]:
@@ -144,7 +157,7 @@ def _prefixed(seg: str) -> list[_Parse]:
         rest = _read_seg(seg[len(head) :])
         if rest is not None:
             text = f"{gloss}, {_standalone(rest)}"
-            out.append(_Parse(_apply(rule, rest.verdict), "s", text, rest.pieces + 1))
+            out.append(_Parse(_apply(rule, rest.verdict), "s", text, rest.pieces + 1, rest.advice))
     return out
 
 
@@ -182,8 +195,12 @@ def _side_by_side(seg: str) -> list[_Parse]:
         right = _read_seg(seg[n:]) if left is not None else None
         if left is not None and right is not None:
             gloss = f"{_standalone(left)}, {_standalone(right)}"
-            verdict = combine([left.verdict, right.verdict])
-            out.append(_Parse(verdict, "s", gloss, left.pieces + right.pieces))
+            # An instruction beside an outcome (急尋 | 能還: search quickly, it comes back) is the
+            # outcome's condition, not a verdict that dilutes it.
+            sides = [p.verdict for p in (left, right) if not p.advice] or [left.verdict, right.verdict]
+            verdict = combine(sides)
+            advice = left.advice and right.advice
+            out.append(_Parse(verdict, "s", gloss, left.pieces + right.pieces, advice))
     return out
 
 
@@ -198,7 +215,8 @@ def _read_seg(seg: str) -> _Parse | None:
         return None
     word = _WORDS.get(seg)
     if word is not None:
-        return _Parse(*word)
+        verdict, cls, gloss = word
+        return _Parse(verdict, cls, gloss, advice=cls == "i" or (len(seg) > 1 and seg[0] in _ADVISING_HEADS))
     day = _DAY.fullmatch(seg)
     if day:
         return _Parse(Verdict.NEUTRAL, "s", f"on a {day.group(1)} day")
@@ -238,15 +256,17 @@ def read_judgment(text: str) -> Reading:
     verdicts: list[Verdict] = []
     glosses: list[str] = []
     known = True
+    advice = True
     for seg in segments:
         parse = _read_seg(seg)
         if parse is None:
-            known = False
+            known = advice = False
             verdicts.append(_cue_verdict(seg))
         else:
             verdicts.append(parse.verdict)
             glosses.append(_standalone(parse))
-    return Reading(combine(verdicts), "; ".join(glosses), known)
+            advice = advice and parse.advice
+    return Reading(combine(verdicts), "; ".join(glosses), known, advice)
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,6 +59,7 @@ MOTIFS: tuple[Motif, ...] = (
     _m("喜 笑 歡", G, "喜事臨門", "joy is on its way"),
     _m("如意 稱心 遂意 得意 事成 有成 必成 成就", G, "事情可成，稱心如意", "things turn out as hoped"),
     _m("吉日 良時 良辰 吉時", G, "吉日良時，時機正好", "an auspicious day and hour: the timing is right"),
+    _m("大吉 吉昌 吉祥 吉慶 吉利", G, "吉祥昌盛", "auspicious and prosperous"),
     _m("風波 風浪 波浪 浪 波濤 風雨 狂風 暴 雷", B, "風浪不平，會有一段波折",
        "wind and waves: expect a stretch of turbulence"),
     _m("崎嶇 坎坷 荊棘 險 危 阻 難行 重山 山高 路遙 路難", B, "前路艱難，多有阻礙",
@@ -80,6 +81,8 @@ MOTIFS: tuple[Motif, ...] = (
        "back and forth: things are still unsettled"),
     _m("勸君 須 莫 宜 修 善 作福 積善 守舊 依舊 寬心 忍 把定 安分 守", M, "勸人修身守分、寬心行善",
        "it counsels steadiness, patience and doing good"),
+    _m("根荄 有源 有根 其原 其源 根源", M, "凡事有根有源，要從根本想起",
+       "everything has its root and source: look to the cause"),
     _m("舟 船 江 河 海 水", M, "如舟行水上，順逆要看時勢",
        "like a boat on the water: it depends on the current"),
     _m("山 路 途", M, "人在路途上，要一步一步走", "a journey under way: take it step by step"),
@@ -93,6 +96,8 @@ class Line:
     text: str
     index: int
     motifs: tuple[Motif, ...]
+    words: tuple[str, ...] = ()
+    """The word of the line each motif was found by (日出, 風雲散 …), in the same order."""
 
     @property
     def verdict(self) -> Verdict:
@@ -114,6 +119,7 @@ _NEGATIONS = frozenset("不未莫無沒没難")
 def read_line(text: str, index: int) -> Line:
     """The images of one line; each text span is claimed by one motif only (花開 is not also 開)."""
     found: list[Motif] = []
+    words: list[str] = []
     first_at = -1
     rest = text
     for motif in MOTIFS:
@@ -122,13 +128,15 @@ def read_line(text: str, index: int) -> Line:
                 if not found:
                     first_at = rest.index(word)
                 found.append(motif)
+                words.append(word)
                 rest = rest.replace(word, "　" * len(word))
                 break
-    if found and found[0].verdict is B and any(d in text for d in _DENIALS):
+    denied = first_at > 0 and text[first_at - 1] in "無不免莫沒"  # 無殘謝: no withering
+    if found and found[0].verdict is B and (denied or any(d in text for d in _DENIALS)):
         found[0] = KEPT_AWAY
     elif found and found[0].verdict is G and first_at > 0 and text[first_at - 1] in _NEGATIONS:
         found[0] = HELD_BACK
-    return Line(text, index, tuple(found))
+    return Line(text, index, tuple(found), tuple(words))
 
 
 def read_verse(verse: tuple[str, ...]) -> list[Line]:

@@ -241,7 +241,7 @@ _mods("LATER", "慢 遲 緩 緩緩 慢慢 遲緩", v="will {} slowly → s", a="
 _mods("LATER", "晚", v="will {} late → s", a="{} later on → a", n="{} later on → n")
 _mods(
     "LATER",
-    "終 終必 終有 終則 方 久方 則",
+    "終 終必 終有 終則 方 久方",
     v="will {} in the end → s",
     a="{} in the end → a",
     n="{} in the end → n",
@@ -284,6 +284,7 @@ _mods("KEEP", "保", a="stay {} → s", n="kept {} → s")
 _mods("MIXED", "禱", v="pray and it will {} → s", a="pray and you will be {} → s")
 _mods("KEEP", "主", a="portends {} → s", n="portends {} → s")
 _mods("KEEP", "用心即", v="take care and it will {} → s")
+_mods("KEEP", "則", v="will {} → s", a="{} → a", n="{} → n")
 
 TIMES: dict[str, str] = {
     "春": "in spring", "夏": "in summer", "秋": "in autumn", "冬": "in winter",

@@ -16,7 +16,8 @@ on one host. The supervisor (the process you start) runs no gRPC itself:
    ``--metrics-listen`` and scrapes the workers when scraped (``observability/aggregate.py`` says
    why, rather than prometheus_client's multiprocess mode).
 5. SIGTERM/SIGINT are passed to every worker, which drains as a single server does; the supervisor
-   exits once all have. A worker that dies after it served is started again (the others end its
+   exits once all have (and should it die, each worker gets SIGTERM from the kernel: Linux's
+   parent-death signal). A worker that dies after it served is started again (the others end its
    running tasks with REPLICA_LOST when its lease expires); one that fails before serving, three
    times in a row, stops the whole server.
 """
@@ -27,6 +28,8 @@ import argparse
 import asyncio
 import contextlib
 import copy
+import ctypes
+import ctypes.util
 import logging
 import multiprocessing
 import os
@@ -45,6 +48,7 @@ from qianshi.server import wiring
 log = logging.getLogger("qianshi.server.workers")
 READY_TIMEOUT_S = 300.0
 MAX_START_FAILURES = 3
+_PR_SET_PDEATHSIG = 1
 
 
 def check(args: argparse.Namespace) -> None:
@@ -185,6 +189,7 @@ def run_worker(args: argparse.Namespace, pipe: Connection) -> None:
     """A worker process: ``main.serve`` on the shared port; reports its metrics port once serving."""
     from qianshi.server import main
 
+    _drain_when_orphaned()
     main.configure_logging(args)
 
     def ready(running: main.Running) -> None:
@@ -196,6 +201,13 @@ def run_worker(args: argparse.Namespace, pipe: Connection) -> None:
         pass
     finally:
         pipe.close()
+
+
+def _drain_when_orphaned() -> None:
+    """Linux: SIGTERM this worker (it drains) if the supervisor dies, so no worker outlives it."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def reserve_port(listen: str) -> tuple[str, int, socket.socket | None]:

@@ -180,3 +180,19 @@ async def test_a_lost_replicas_ended_task_is_left_as_it_ended_and_the_replica_fo
     assert [e.seq for e in await drain(b.follow("t_done", 0))] == [1, 2]
     assert await b._redis.smembers(b.keys.replica_tasks(runner.replica)) == set()
     assert runner.replica.encode() not in await b._redis.smembers(b.keys.replicas)
+
+
+async def test_a_task_whose_end_never_reached_redis_is_ended_for_remote_readers(cluster):
+    runner, b, _ = cluster  # b runs no sweeper; the runner stays alive
+    await runner.create(TaskMeta("t_blip", "alice", "req-blip"))
+    for e in started("t_blip"):
+        await runner.append(e)
+    # Redis was unreachable when the task wrote its end: the end stayed in the runner's mirror, and
+    # the task left its replica's list when Redis answered again
+    await runner.expire("t_blip", 30.0)
+    async with asyncio.timeout(10):
+        events = await drain(b.follow("t_blip", 0))
+    assert [e.seq for e in events] == [1, 2, 3, 4]
+    assert isinstance(events[-1].payload, ev.Failure) and events[-1].payload.reason == TASK_LOST
+    assert events[-1].payload.partial_text == "The poem says yes."
+    assert await b.claimed("alice", "req-blip") is None  # a retry starts afresh

@@ -18,8 +18,9 @@ the last seq it delivered, so that every event is delivered exactly once.
 
 Restarts. ``follow`` sends the same request again — same ``request_id``, which then names a new task —
 when its task can no longer finish: a terminal error with reason REPLICA_LOST or TASK_LOST (the
-server running it died or stopped reporting), SERVER_DRAINING (it shut down), or a resume that finds
-the task's log gone (UNAVAILABLE with reason EVENT_LOG_LOST, or NOT_FOUND). The server gives the
+server running it died or stopped reporting), SERVER_DRAINING (it shut down), EVENT_LOG_UNAVAILABLE
+or EVENT_LOG_LOST (the shared log failed under it), or a resume that finds the task's log gone
+(UNAVAILABLE with reason EVENT_LOG_LOST, or NOT_FOUND). The server gives the
 request id back with such a task, so the retry starts afresh rather than re-attaching to it. The new
 task's events follow with a new ``task_id`` and ``seq`` from 1: a reader that shows the text starts it
 over when the ``task_id`` changes. At most ``RetryPolicy.restarts`` times per call.
@@ -49,7 +50,9 @@ __all__ = [
 
 DEFAULT_TARGET = "127.0.0.1:50051"
 
-RESTART_REASONS = frozenset({"REPLICA_LOST", "TASK_LOST", "SERVER_DRAINING", "EVENT_LOG_LOST"})
+RESTART_REASONS = frozenset(
+    {"REPLICA_LOST", "TASK_LOST", "SERVER_DRAINING", "EVENT_LOG_UNAVAILABLE", "EVENT_LOG_LOST"}
+)
 """Error reasons after which ``follow`` sends the request again (see Restarts above)."""
 
 #: Call metadata: ``(key, value)`` pairs, keys in lower case.

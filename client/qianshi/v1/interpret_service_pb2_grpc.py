@@ -84,8 +84,9 @@ class InterpretServiceServicer:
         matches a running or recently finished task of the same caller re-attaches to that task and
         replays its events from the start instead of starting a second one — on any server replica that
         shares the task's event log. A task that ended UNAVAILABLE because its server was lost or drained
-        (ErrorInfo reason REPLICA_LOST, TASK_LOST or SERVER_DRAINING) releases its `request_id`: the same
-        request sent again starts a new task.
+        or its event log failed (ErrorInfo reason REPLICA_LOST, TASK_LOST, SERVER_DRAINING,
+        EVENT_LOG_UNAVAILABLE or EVENT_LOG_LOST) releases its `request_id`: the same request sent again
+        starts a new task.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

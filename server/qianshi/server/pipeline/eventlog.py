@@ -36,8 +36,11 @@ class TaskMeta:
     request_id: str
 
 
-RESTART_REASONS = frozenset({"REPLICA_LOST", "TASK_LOST", "SERVER_DRAINING"})
-"""Reasons of terminal failures that release the task's request id (a retry starts a new task)."""
+RESTART_REASONS = frozenset(
+    {"REPLICA_LOST", "TASK_LOST", "SERVER_DRAINING", "EVENT_LOG_UNAVAILABLE", "EVENT_LOG_LOST"}
+)
+"""Reasons of terminal failures that release the task's request id (a retry starts a new task): the
+task's server was lost or drained, or its shared event log failed under it."""
 
 
 class LogFull(Exception):

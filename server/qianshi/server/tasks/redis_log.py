@@ -23,7 +23,8 @@ heard nothing for ``lease_s + tick_s`` — appends the terminal failure (UNAVAIL
 text so far) with the next seq, atomically (``declare_lost``), so every reader sees the same one
 terminal event. A runner that was alive after all finds its task fenced: XADD refuses its next seq.
 A task whose replica lives but which writes nothing for ``lost_after_s`` (far beyond any tick) is
-ended the same way with reason TASK_LOST. A stream or meta that vanishes under a reader (Redis
+ended the same way with reason TASK_LOST — at once (after ``lease_s + tick_s``) when its replica no
+longer lists it: it ended there, but its terminal event never reached Redis (Redis was unreachable). A stream or meta that vanishes under a reader (Redis
 restarted without persistence) ends its read with UNAVAILABLE, EVENT_LOG_LOST.
 
 Cancel reaches only the replica that runs the task, so ``request_cancel`` publishes the task id on a
@@ -268,10 +269,17 @@ class RedisEventLog:
             raise log_lost()
         leases = self.leases
         if replica and silent_s >= leases.lease_s + leases.tick_s:
+            runner = replica.decode()
             with translated():
-                alive = await self._redis.exists(self.keys.lease(replica.decode()))
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    pipe.exists(self.keys.lease(runner))
+                    pipe.sismember(self.keys.replica_tasks(runner), task_id)
+                    alive, running = await pipe.execute()
             if not alive:
-                await self.declare_lost(task_id, REPLICA_LOST, replica=replica.decode())
+                await self.declare_lost(task_id, REPLICA_LOST, replica=runner)
+                return
+            if not running:  # it ended on its replica, but its end never reached Redis
+                await self.declare_lost(task_id, TASK_LOST)
                 return
         if silent_s >= self.lost_after_s:
             await self.declare_lost(task_id, TASK_LOST)

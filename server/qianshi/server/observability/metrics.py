@@ -62,8 +62,11 @@ class MeteredEventLog:
         self.inner = inner
         self.observers = observers
 
-    async def create(self, meta: TaskMeta) -> None:
-        await self.inner.create(meta)
+    async def create(self, meta: TaskMeta) -> str:
+        return await self.inner.create(meta)
+
+    async def claimed(self, owner: str, request_id: str) -> str | None:
+        return await self.inner.claimed(owner, request_id)
 
     async def meta(self, task_id: str) -> TaskMeta | None:
         return await self.inner.meta(task_id)

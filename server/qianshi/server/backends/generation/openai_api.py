@@ -22,20 +22,8 @@ retried twice, with backoff — vLLM aborts a request whose connection died, so 
 Each request carries ``X-Request-Id: <task id>`` (vLLM logs it: ``chatcmpl-<task id>``), the API key
 as ``Authorization: Bearer``, and the headers of the ``headers`` hook (a W3C ``traceparent``).
 
-Foreign exceptions are translated in ``_translate`` and nowhere else:
-
-=====================================  =====================================================
-connection refused / reset, no text    BackendUnavailable  LLM_UNAVAILABLE
-HTTP 429 / 502 / 503 / 504             BackendUnavailable  LLM_OVERLOADED / LLM_UNAVAILABLE
-HTTP 400 / 404 / 401 / 403 / other     BackendFailed       LLM_REJECTED / LLM_MODEL_NOT_FOUND / …
-error chunk (or non-JSON) mid-stream   BackendFailed       LLM_ERROR
-connection lost after some text        BackendFailed       LLM_INCOMPLETE
-stream ended without a finish reason   BackendFailed       LLM_INCOMPLETE
-no chunk for ``stall_timeout_s``       BackendTimeout      LLM_STALLED
-request deadline / total timeout       BackendTimeout      DEADLINE_EXCEEDED / LLM_TIMEOUT
-=====================================  =====================================================
-
-Every one of them carries the text received so far in ``partial_text``.
+Failures are translated to the server's errors in ``openai_errors`` (its docstring has the table);
+every one of them carries the text received so far in ``partial_text``.
 """
 
 from __future__ import annotations
@@ -50,6 +38,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import aiohttp
+from qianshi.server.backends.generation.openai_errors import ErrorChunk, StatusError, status_error, translate
 from qianshi.server.backends.generation.prompt import PROMPT_VERSION, build_messages, estimate_tokens
 from qianshi.server.backends.generation.sse import EventReader
 from qianshi.server.domain import GenerationChunk, GenerationRequest
@@ -62,7 +51,6 @@ SUCCESS_FINISH = frozenset({"stop", "length", "content_filter", "tool_calls", "f
 ``max_tokens``, reported as such). Anything else ("abort", "error") is a failure."""
 CONNECT_RETRIES = 2
 CLOSE_TIMEOUT_S = 1.0
-ERROR_BODY_LIMIT = 64 * 1024
 loads: Callable[[bytes], Any] = json.loads
 """How a chunk is decoded (bench/README.md compares decoders on this hot path)."""
 
@@ -74,20 +62,6 @@ class _Stalled(Exception):
         super().__init__(reason)
         self.reason = reason
         self.seconds = seconds
-
-
-class _StatusError(Exception):
-    """Internal: the server answered with an HTTP error status."""
-
-    def __init__(self, status: int, message: str, retry_after: float | None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.retry_after = retry_after
-
-
-class _ErrorChunk(Exception):
-    """Internal: an error event mid-stream (``data: {"error": {...}}``), or data that is not JSON."""
 
 
 class OpenAIGenerator:
@@ -187,9 +161,9 @@ class OpenAIGenerator:
         except _Stalled as stalled:
             if not finish:
                 raise self._timeout(stalled, "".join(parts)) from None
-        except (_StatusError, _ErrorChunk, aiohttp.ClientError, OSError) as exc:
+        except (StatusError, ErrorChunk, aiohttp.ClientError, OSError) as exc:
             if not finish:  # the text was complete; a hiccup after it changes nothing
-                raise _translate(exc, "".join(parts)) from exc
+                raise translate(exc, "".join(parts)) from exc
         finally:
             if response is not None:
                 # release: the body was read to its end, the connection goes back to the pool;
@@ -248,7 +222,7 @@ class OpenAIGenerator:
                 async with asyncio.timeout_at(loop.time() + self._wait_limit(end, deadline_reason)):
                     response = await session.post(self._url, data=body, headers=headers)
                     if response.status >= 400:
-                        raise await _status_error(response)
+                        raise await status_error(response)
                     return response
             except (aiohttp.ClientConnectionError, ConnectionError) as exc:
                 # Nothing came back (refused, reset, closed before a response). Nothing reached the
@@ -304,17 +278,17 @@ class OpenAIGenerator:
 
 
 def _decode(data: bytes) -> dict[str, Any]:
-    """One event's JSON chunk; ``_ErrorChunk`` for an error event or data that is not a JSON object."""
+    """One event's JSON chunk; ``ErrorChunk`` for an error event or data that is not a JSON object."""
     try:
         chunk = loads(data)
     except ValueError:
-        raise _ErrorChunk("the LLM server sent a chunk that is not JSON") from None
+        raise ErrorChunk("the LLM server sent a chunk that is not JSON") from None
     if not isinstance(chunk, dict):
-        raise _ErrorChunk("the LLM server sent a chunk that is not a JSON object")
+        raise ErrorChunk("the LLM server sent a chunk that is not a JSON object")
     error = chunk.get("error")
     if error:
         message = error.get("message") if isinstance(error, dict) else None
-        raise _ErrorChunk(str(message or error))
+        raise ErrorChunk(str(message or error))
     return chunk
 
 
@@ -328,80 +302,6 @@ async def _drain(events: EventReader) -> bool:
     except (TimeoutError, aiohttp.ClientError, OSError):
         return False
     return True
-
-
-def _translate(exc: Exception, partial: str) -> QianshiError:
-    """The one place where the HTTP client's and the server's failures become the server's errors."""
-    if isinstance(exc, _StatusError):
-        return _status(exc, partial)
-    if isinstance(exc, _ErrorChunk):
-        log.warning("LLM stream error: %s", exc)
-        return BackendFailed(
-            "the LLM server reported an error mid-stream", reason="LLM_ERROR", partial_text=partial
-        )
-    if partial:
-        return BackendFailed(
-            "the connection to the LLM server was lost mid-stream",
-            reason="LLM_INCOMPLETE",
-            partial_text=partial,
-        )
-    return BackendUnavailable(
-        "the LLM server is unreachable", reason="LLM_UNAVAILABLE", retry_after_s=1.0, partial_text=partial
-    )
-
-
-async def _status_error(response: aiohttp.ClientResponse) -> _StatusError:
-    """The error an HTTP error status stands for, with the server's message (the response is released)."""
-    message = ""
-    try:
-        raw = await response.content.read(ERROR_BODY_LIMIT)
-        payload = json.loads(raw) if raw else None
-        error = payload.get("error") if isinstance(payload, dict) else None
-        message = str((error.get("message") if isinstance(error, dict) else error) or raw[:200].decode())
-    except (ValueError, UnicodeDecodeError, aiohttp.ClientError):
-        pass
-    finally:
-        response.close()
-    return _StatusError(response.status, message, _retry_after(response.headers.get("retry-after")))
-
-
-def _status(exc: _StatusError, partial: str) -> QianshiError:
-    status = exc.status
-    log.warning("LLM server answered HTTP %d: %s", status, exc.message)
-    if status == 429:
-        return BackendUnavailable(
-            "the LLM server is overloaded",
-            reason="LLM_OVERLOADED",
-            retry_after_s=exc.retry_after or 1.0,
-            partial_text=partial,
-        )
-    if status in (502, 503, 504):
-        return BackendUnavailable(
-            f"the LLM server is unavailable (HTTP {status})",
-            reason="LLM_UNAVAILABLE",
-            retry_after_s=exc.retry_after or 1.0,
-            partial_text=partial,
-        )
-    if status == 408:
-        return BackendTimeout(
-            "the LLM server timed out the request", reason="LLM_TIMEOUT", partial_text=partial
-        )
-    reason = {
-        400: "LLM_REJECTED",
-        401: "LLM_AUTH",
-        403: "LLM_AUTH",
-        404: "LLM_MODEL_NOT_FOUND",
-        413: "LLM_REJECTED",
-        422: "LLM_REJECTED",
-    }.get(status, "LLM_ERROR")
-    return BackendFailed(f"the LLM server answered HTTP {status}", reason=reason, partial_text=partial)
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return max(float(value), 0.0) if value else None
-    except ValueError:
-        return None
 
 
 def discover_model(base_url: str, api_key: str = "", timeout_s: float = 5.0) -> tuple[str, int | None]:

@@ -9,7 +9,10 @@
   tokenizer_config.json.
 - Model: LlamaForCausalLM, hidden 128, 2 layers, 4 heads / 2 KV heads, head_dim 32,
   intermediate 256, max positions 2048, bf16, random weights from a fixed seed (~1.3 M params).
-  Its text is gibberish and EOS comes at random: use ignore_eos for fixed-length outputs.
+  Its text is gibberish. It declares no end-of-sequence token: random weights would end answers at a
+  random token (<|im_end|> is still the template's turn delimiter), so every generation runs to its
+  max_tokens (finish_reason "length") — answers of a known length, as ``ignore_eos`` would give, for
+  requests that cannot set it (Qianshi's).
 
 Deterministic: the same corpus, vocab size and seed give byte-identical files (checked by
 comparing sha256 sums of two builds). Prints the build time and a JSON summary on stdout.
@@ -82,7 +85,7 @@ def build_tokenizer(texts: list[str], vocab_size: int):
     fast = PreTrainedTokenizerFast(
         tokenizer_object=tok,
         bos_token="<|endoftext|>",
-        eos_token="<|im_end|>",
+        eos_token=None,
         pad_token="<|endoftext|>",
         unk_token=None,
         model_max_length=2048,
@@ -110,7 +113,7 @@ def build_model(tokenizer, seed: int):
         rope_theta=10000.0,
         tie_word_embeddings=False,
         bos_token_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"),
-        eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"),
+        eos_token_id=None,
         pad_token_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"),
     )
     config.dtype = torch.bfloat16

@@ -158,6 +158,8 @@ class Service:
             process_group=0,
         )
         self.pgid = self.popen.pid
+        self.leaked: list[Path] = []
+        """Shared memory in /dev/shm the group had mapped and left behind when ``stop`` ended it."""
         self._reader = threading.Thread(target=self._read, name=f"{name}-output", daemon=True)
         self._reader.start()
 
@@ -204,6 +206,7 @@ class Service:
         stops the rest itself), wait until every member is gone (SIGKILL after ``timeout``); the seconds
         it took."""
         started = time.monotonic()
+        shared = shared_memory(self.members())
         if leader_only:
             self.popen.send_signal(signal.SIGTERM)
         else:
@@ -211,6 +214,9 @@ class Service:
         if not wait_gone(self.members(), timeout):
             kill_group(self.pgid, signal.SIGKILL)
             wait_gone(self.members(), 10.0)
+        self.leaked = sorted(p for p in shared if p.exists())
+        for path in self.leaked:
+            path.unlink(missing_ok=True)
         self._finish()
         return time.monotonic() - started
 
@@ -223,15 +229,36 @@ class Service:
             self._log.close()
 
     def kill(self) -> None:
-        """SIGKILL to every process of the group (a crash, not a shutdown), and wait until they are gone."""
-        kill_group(self.pgid, signal.SIGKILL)
-        wait_gone(self.members(), 10.0)
+        """A crash: SIGKILL to the leader (vLLM's API server: its connections drop at once); then the
+        orphans it leaves (EngineCore, Worker, resource tracker) are stopped, and the shared memory they
+        mapped from /dev/shm is removed if they could not (SIGKILLed processes clean nothing up)."""
+        shared = shared_memory(self.members())
+        self.popen.kill()
+        self.popen.wait(10.0)
+        kill_group(self.pgid, signal.SIGTERM)
+        if not wait_gone(self.members(), 30.0):
+            kill_group(self.pgid, signal.SIGKILL)
+            wait_gone(self.members(), 10.0)
+        for path in shared:
+            path.unlink(missing_ok=True)
         self._finish()
 
 
 def kill_group(pgid: int, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
+
+
+def shared_memory(pids: Sequence[int]) -> set[Path]:
+    """The /dev/shm files the processes have mapped (multiprocessing's psm_*, sem.mp-*)."""
+    found: set[Path] = set()
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
+                fields = line.split(maxsplit=5)
+                if len(fields) == 6 and fields[5].startswith("/dev/shm/"):
+                    found.add(Path(fields[5].removesuffix(" (deleted)")))
+    return found
 
 
 def group_members(pgid: int) -> list[int]:
@@ -307,6 +334,17 @@ class VLLMServer:
 
     def wait_ready(self, timeout: float = 600.0) -> VLLMServer:
         self.service.wait_for(r"Application startup complete", timeout)
+        # uvicorn logs that line just before it listens on the socket vLLM bound, and logs nothing
+        # after: the only sign left is the port accepting a connection (moments later).
+        end = time.monotonic() + 10.0
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=2.0).close()
+                break
+            except ConnectionRefusedError:
+                if time.monotonic() > end:
+                    raise
+                time.sleep(0.01)
         try:
             self.models = get_json(self.url + "/models")
         except (OSError, ValueError) as exc:

@@ -127,6 +127,7 @@ def vllm_server(vllm_venv: Path, vllm_run: Run, tiny_model: Path) -> Iterator[VL
     finally:
         server.stop()
         assert not group_members(server.service.pgid), "vLLM left processes behind"
+        assert not server.service.leaked, "vLLM left shared memory in /dev/shm"
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")

@@ -29,7 +29,9 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -41,7 +43,7 @@ from qianshi.v1 import interpret_service_pb2_grpc
 
 from bench import analysis, costs, plots
 from bench.procs import Proc, copy_state, free_port, python, start_server
-from bench.run import build_index
+from bench.run import _py_spy, build_index
 from bench.vllm_cpu import procs as vproc
 from bench.vllm_cpu import venv
 from bench.vllm_streams import Capture, Spec, direct, through_qianshi
@@ -74,7 +76,9 @@ class Bench:
         started: dict[str, Any] = {}
         if not self.url:
             self.run = vproc.Run(where)
-            self.vllm = vproc.VLLMServer(self.run, venv.python(where), model).wait_ready()
+            self.vllm = vproc.VLLMServer(
+                self.run, venv.python(where), model, new_session=self.args.vllm_new_session
+            ).wait_ready()
             self.url = self.vllm.url
             started["vllm_ready_s"] = round(self.vllm.ready_s, 1)
         for design in [d for d in self.designs if d in MODULES]:
@@ -167,13 +171,20 @@ class Bench:
             }
             stubs = {d: interpret_service_pb2_grpc.InterpretServiceStub(c) for d, c in channels.items()}
             try:
+                relays = [d for d in self.designs if d != "direct"]
                 for r in range(self.args.rounds):
                     for n in self.streams:
-                        specs = specs_by[(r, n)]
-                        order = self.designs[r % len(self.designs) :] + self.designs[: r % len(self.designs)]
-                        for design in order:
+                        # The relays in turns; direct last, its streams starting at the moments the
+                        # Qianshi streams of this round started generating (their prefills overlap alike).
+                        order = relays[r % len(relays) :] + relays[: r % len(relays)] if relays else []
+                        offsets: dict[int, float] = {}
+                        for design in [*order, *(["direct"] if "direct" in self.designs else [])]:
                             say(f"[bench vllm] round {r + 1}, {n} stream(s), {design}")
-                            runs.append(await self._one(design, r, n, specs, bodies, session, stubs))
+                            run = await self._one(
+                                design, r, n, specs_by[(r, n)], bodies, session, stubs, offsets
+                            )
+                            offsets = run.pop("_offsets", None) or offsets
+                            runs.append(run)
             finally:
                 for channel in channels.values():
                     await channel.close()
@@ -188,6 +199,7 @@ class Bench:
         bodies: dict[int, dict[str, Any]],
         session: aiohttp.ClientSession,
         stubs: dict[str, Any],
+        offsets: dict[int, float],
     ) -> dict[str, Any]:
         server = self.servers.get(design)
         server_pids = [server[0].popen.pid] if server else []
@@ -195,18 +207,25 @@ class Bench:
         lag_before = costs.scrape_lag(server[2]) if server else []
         cpu_server, cpu_vllm = _cpu(server_pids), _cpu(vllm_pids)
         if design == "direct":
-            done = await asyncio.gather(*(direct(session, self.url, bodies[s.seed], s.seed) for s in specs))
+            done = await asyncio.gather(
+                *(direct(session, self.url, bodies[s.seed], s.seed, offsets.get(s.seed, 0.0)) for s in specs)
+            )
         else:
             done = await asyncio.gather(*(through_qianshi(stubs[design], s, design) for s in specs))
         cpu_server, cpu_vllm = _cpu(server_pids) - cpu_server, _cpu(vllm_pids) - cpu_vllm
         tokens = sum(s.tokens for s in done)
+        starts = {s.seed: s.generation_started for s in done if s.generation_started}
         return {
+            "_offsets": {k: v - min(starts.values()) for k, v in starts.items()}
+            if design == "qianshi"
+            else None,
             "design": design,
             "round": r,
             "streams": n,
             "failed": sum(bool(s.error) for s in done),
             "errors": sorted({s.error for s in done if s.error}),
             "tokens": tokens,
+            "tokens_per_delta": round(tokens / max(sum(s.deltas for s in done), 1), 2),
             "ttft_s": {s.seed: round(s.ttft, 5) for s in done if s.first},
             "ttft_from_open_s": [round(s.ttft_from_open, 5) for s in done if s.first],
             "tokens_per_s": round(sum(s.rate for s in done), 1),
@@ -350,7 +369,19 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         )
         for body in bodies.values():
             body["ignore_eos"] = True  # the model has no end token anyway; as the issue asks for
-        runs = await bench.measure(bodies, specs_by)
+        spy = (
+            _py_spy(bench.servers["qianshi"][0], bench.out / "profile-vllm-qianshi.txt")
+            if args.profile
+            else None
+        )
+        try:
+            runs = await bench.measure(bodies, specs_by)
+        finally:
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(30)
+        if args.relay_rounds > 0:
+            report["relay_alone"] = await asyncio.to_thread(relay_alone, bench.url, bench.streams, args)
     finally:
         await asyncio.to_thread(bench.stop)
     report["duration_s"] = round(time.time() - started, 1)
@@ -361,6 +392,15 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     return report
 
 
+def relay_alone(url: str, streams: list[int], args: argparse.Namespace) -> dict[str, Any]:
+    """``bench.relay_cost`` in its own process against the same vLLM: the relays' own CPU per chunk."""
+    say("[bench vllm] the relays alone (bench.relay_cost)")
+    argv = python("-m", "bench.relay_cost", "--url", url, "--tokens", str(args.tokens))
+    argv += ["--rounds", str(args.relay_rounds), "--streams", *map(str, streams)]
+    done = subprocess.run(argv, capture_output=True, text=True, check=True, cwd=Path(__file__).parent.parent)
+    return dict(json.loads(done.stdout)["summary"])
+
+
 def parser(sub: Any) -> None:
     v = sub.add_parser("vllm", help="Qianshi in front of a real vLLM (CPU build) against vLLM read directly")
     v.add_argument("--streams", default="1,8", help="comma-separated concurrent streams")
@@ -369,6 +409,13 @@ def parser(sub: Any) -> None:
     v.add_argument("--designs", default=",".join(DESIGNS), help=f"comma-separated: {','.join(DESIGNS)}")
     v.add_argument("--vllm-url", default="", help="use this running vllm serve (…/v1) of the tiny model")
     v.add_argument("--no-warmup", action="store_true", help="skip the first-streams-after-start phase")
+    v.add_argument(
+        "--vllm-new-session",
+        action="store_true",
+        help="start vLLM in a session of its own (setsid), as from another terminal: shows the starvation",
+    )
+    v.add_argument("--relay-rounds", type=int, default=5, help="rounds of the relays-alone phase (0: skip)")
+    v.add_argument("--profile", action="store_true", help="py-spy records the Qianshi server while it relays")
     v.add_argument("--out", default="bench/results")
 
 
@@ -383,4 +430,4 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     plots.vllm(report["summary"], out / "vllm.png")
     for name in ("capture", *MODULES):
         shutil.rmtree(out / ".state" / name, ignore_errors=True)
-    return {"summary": report["summary"], "targets": report["targets"], "warmup": report.get("warmup")}
+    return {k: report.get(k) for k in ("summary", "relay_alone", "targets", "warmup")}

@@ -44,6 +44,7 @@ class Streamed:
     first: float = 0.0
     last: float = 0.0
     tokens: int = 0
+    deltas: int = 0
     arrivals: list[float] = field(default_factory=list)
     error: str = ""
 
@@ -67,8 +68,13 @@ class Streamed:
         return max((b - a for a, b in zip(self.arrivals, self.arrivals[1:], strict=False)), default=0.0)
 
 
-async def direct(session: aiohttp.ClientSession, url: str, body: dict[str, Any], seed: int) -> Streamed:
-    """Stream ``body`` from the OpenAI-compatible server at ``url`` (…/v1) and time it."""
+async def direct(
+    session: aiohttp.ClientSession, url: str, body: dict[str, Any], seed: int, delay: float = 0.0
+) -> Streamed:
+    """Stream ``body`` from the OpenAI-compatible server at ``url`` (…/v1), ``delay`` seconds from now,
+    and time it."""
+    if delay > 0:
+        await asyncio.sleep(delay)
     out = Streamed("direct", seed, time.monotonic())
     out.generation_started = out.opened
     try:
@@ -85,6 +91,7 @@ async def direct(session: aiohttp.ClientSession, url: str, body: dict[str, Any],
                     out.tokens = int(chunk["usage"]["completion_tokens"])
                 choices = chunk.get("choices") or [{}]
                 if (choices[0].get("delta") or {}).get("content"):
+                    out.deltas += 1
                     out.first = out.first or now
                     out.last = now
                     out.arrivals.append(now)
@@ -111,6 +118,7 @@ async def through_qianshi(
             if kind == "stage_started" and event.stage_started.stage == events_pb2.STAGE_GENERATION:
                 out.generation_started = now
             elif kind == "text_delta":
+                out.deltas += 1
                 out.first = out.first or now
                 out.last = now
             elif kind == "result":

@@ -141,7 +141,14 @@ class Service:
     """A process group in the caller's session; its output lines, timestamped on arrival, in ``lines``
     (and in ``log`` when given)."""
 
-    def __init__(self, name: str, argv: Sequence[str], env: dict[str, str], log: Path | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        env: dict[str, str],
+        log: Path | None = None,
+        new_session: bool = False,
+    ) -> None:
         self.name = name
         self.lines: list[tuple[float, str]] = []
         self._changed = threading.Condition()
@@ -155,7 +162,7 @@ class Service:
             stderr=subprocess.STDOUT,
             text=True,
             errors="replace",
-            process_group=0,
+            **({"start_new_session": True} if new_session else {"process_group": 0}),  # type: ignore[arg-type]
         )
         self.pgid = self.popen.pid
         self.leaked: list[Path] = []
@@ -321,12 +328,19 @@ class VLLMServer:
     ``/v1/models`` answers), stopped with everything it spawned."""
 
     def __init__(
-        self, run: Run, python: Path, model: Path, *, enforce_eager: bool = False, name: str = "vllm"
+        self,
+        run: Run,
+        python: Path,
+        model: Path,
+        *,
+        enforce_eager: bool = False,
+        name: str = "vllm",
+        new_session: bool = False,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/v1"
         argv = serve_command(python, model, self.port, enforce_eager=enforce_eager)
-        self.service = Service(name, argv, run.environment())
+        self.service = Service(name, argv, run.environment(), new_session=new_session)
         run.remember(self.service.pgid)
         self.started = time.monotonic()
         self.ready_s = 0.0

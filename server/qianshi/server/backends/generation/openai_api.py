@@ -7,10 +7,11 @@ JSON chunk, decoded to a dict and read for its delta, finish reason and usage; n
 per chunk. This replaced the official ``openai`` client (bench/README.md: the same stream cost the
 server ~3× the CPU per chunk through openai → httpx → anyio → h11).
 
-Timing is ours, not the HTTP library's: every wait for the next chunk (the first one included — vLLM
-sends nothing while the request queues and the prompt is read) is bounded by the stall limit and by
-the request's deadline (``asyncio.timeout_at`` around that one wait, never around a ``yield``).
-aiohttp's own read timeout is set a little longer, as a backstop.
+Timing is ours, not the HTTP library's: the wait for the response (vLLM sends nothing while the
+request queues and the prompt is read) and then every wait for the next chunk are bounded by the
+stall limit and by the request's deadline — by ``asyncio.timeout_at`` until the response starts,
+then by one lazy timer per request (``_Watchdog``) that hangs up when a limit is hit, so that no timer
+is armed per chunk and nothing ever bounds a ``yield``.
 
 Aborting is closing: vLLM aborts a request when its client goes away, so the ``finally`` of ``stream``
 closes the connection whether the stream failed, was cancelled or was closed by its consumer (closing
@@ -64,6 +65,49 @@ class _Stalled(Exception):
         self.seconds = seconds
 
 
+class _Watchdog:
+    """The one timer of a streaming response: it hangs up (closes the response, which ends the read
+    that waits) when no chunk came for ``stall`` seconds or the loop time ``end`` passed.
+
+    Lazy, because it sits on the hot path: a chunk only sets ``last``; the timer, armed for the
+    earliest moment the limit could be hit, looks again when it fires (about once per ``stall``
+    seconds while chunks flow) — no timer is armed and cancelled per chunk.
+    """
+
+    __slots__ = ("_handle", "_loop", "_response", "end", "expired", "last", "stall")
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, response: aiohttp.ClientResponse, stall: float, end: float
+    ) -> None:
+        self._loop = loop
+        self._response = response
+        self.stall = stall
+        self.end = end
+        self.last = loop.time()
+        self.expired = ""
+        """"stall" or "end" once it hung up."""
+        self._handle = loop.call_at(self._due(), self._check)
+
+    def _due(self) -> float:
+        return min(self.last + self.stall, self.end)
+
+    def _check(self) -> None:
+        due = self._due()
+        if self._loop.time() < due - 1e-3:  # a chunk came meanwhile: look again when it could be late
+            self._handle = self._loop.call_at(due, self._check)
+            return
+        self.expired = "end" if due >= self.end else "stall"
+        self._response.close()
+
+    def finish_within(self, seconds: float) -> None:
+        self.end = min(self.end, self._loop.time() + seconds)
+        self._handle.cancel()
+        self._handle = self._loop.call_at(self._due(), self._check)
+
+    def cancel(self) -> None:
+        self._handle.cancel()
+
+
 class OpenAIGenerator:
     """Streams interpretations from an OpenAI-compatible chat completions endpoint."""
 
@@ -103,9 +147,9 @@ class OpenAIGenerator:
             self._session = aiohttp.ClientSession(
                 # No pool limit: the server's generation slots (--max-generations) bound the streams.
                 connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=30.0),
-                timeout=aiohttp.ClientTimeout(
-                    total=None, sock_connect=self.connect_timeout_s, sock_read=self.stall_timeout_s + 5.0
-                ),
+                # Reads are bounded by the request's _Watchdog (aiohttp's sock_read would re-arm a
+                # timer on every packet).
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.connect_timeout_s),
                 trust_env=True,  # HTTP(S)_PROXY / NO_PROXY, as the openai client honoured them
                 auto_decompress=False,
             )
@@ -131,14 +175,25 @@ class OpenAIGenerator:
         model = self.model
         prompt_tokens = completion_tokens = counted = 0
         response: aiohttp.ClientResponse | None = None
+        watchdog: _Watchdog | None = None
         reusable = False
         try:
             response = await self._open(request, messages, end, deadline_reason)
+            loop = asyncio.get_running_loop()
+            watchdog = _Watchdog(loop, response, self.stall_timeout_s, loop.time() + end - time.monotonic())
             events = EventReader(response.content.readany)
             while True:
-                data = await self._next(events, end, deadline_reason, finished=bool(finish))
-                if data is None:
+                try:
+                    data = await events.next_event()
+                except (aiohttp.ClientError, OSError):
+                    if watchdog.expired:  # the watchdog hung up: a limit, not a fault of the server
+                        raise self._limit(watchdog, deadline_reason) from None
+                    raise
+                if data is None or data.startswith(b"[DONE]"):
+                    if watchdog.expired:
+                        raise self._limit(watchdog, deadline_reason)
                     break
+                watchdog.last = loop.time()
                 chunk = _decode(data)
                 model = chunk.get("model") or model
                 usage = chunk.get("usage")
@@ -156,7 +211,9 @@ class OpenAIGenerator:
                         counted += tokens
                         parts.append(content)
                         yield GenerationChunk(text=content, tokens=tokens)
-                    finish = choice.get("finish_reason") or finish
+                    if not finish and (finish := choice.get("finish_reason") or ""):
+                        # Only the usage chunk and [DONE] are left: do not hold a finished text hostage.
+                        watchdog.finish_within(CLOSE_TIMEOUT_S)
             reusable = events.eof or await _drain(events)
         except _Stalled as stalled:
             if not finish:
@@ -165,6 +222,8 @@ class OpenAIGenerator:
             if not finish:  # the text was complete; a hiccup after it changes nothing
                 raise translate(exc, "".join(parts)) from exc
         finally:
+            if watchdog is not None:
+                watchdog.cancel()
             if response is not None:
                 # release: the body was read to its end, the connection goes back to the pool;
                 # close: the server sees its client leave (and vLLM aborts the request).
@@ -239,22 +298,10 @@ class OpenAIGenerator:
                 raise self._limit_hit(end, deadline_reason) from None
         raise AssertionError("unreachable")
 
-    async def _next(
-        self, events: EventReader, end: float, deadline_reason: str, *, finished: bool
-    ) -> bytes | None:
-        """The next chunk's data, None at the end of the stream; ``_Stalled`` past a limit."""
-        limit = self._wait_limit(end, deadline_reason)
-        if finished:  # only the usage chunk and [DONE] are left: do not hold a finished text hostage
-            limit = min(limit, CLOSE_TIMEOUT_S)
-        try:
-            data = await events.next_event(asyncio.get_running_loop().time() + limit)
-        except TimeoutError as exc:
-            if isinstance(exc, aiohttp.ServerTimeoutError):  # aiohttp's read timeout, our backstop
-                raise _Stalled("LLM_STALLED", self.stall_timeout_s) from None
-            raise self._limit_hit(end, deadline_reason) from None
-        if data is None or data.startswith(b"[DONE]"):
-            return None
-        return data
+    def _limit(self, watchdog: _Watchdog, deadline_reason: str) -> _Stalled:
+        if watchdog.expired == "stall":
+            return _Stalled("LLM_STALLED", self.stall_timeout_s)
+        return _Stalled(deadline_reason, self.timeout_s)
 
     def _wait_limit(self, end: float, deadline_reason: str) -> float:
         left = end - time.monotonic()

@@ -2,9 +2,12 @@
 
     python -m bench.vllm_cpu setup                 # make the venv, the overlay and the model; print where
     python -m bench.vllm_cpu serve [--port 8000]   # serve the tiny model until Ctrl-C
+    python -m bench.vllm_cpu qianshi [SERVER OPTIONS]   # qianshi-server --llm vllm, engine in-process
 
-Then, in another terminal of the same session (a vLLM started from another session starves it):
-``qianshi-server --llm openai --llm-url http://127.0.0.1:8000/v1``.
+With ``serve`` running: ``qianshi-server --llm openai --llm-url http://127.0.0.1:8000/v1``, from the
+same session (a vLLM started from another session starves it: README, "Generators"). ``qianshi`` runs
+this clone's server on the overlay interpreter (vLLM importable) with ``--llm vllm --model <the tiny
+model> --dtype bfloat16`` and whatever options follow.
 """
 
 from __future__ import annotations
@@ -27,7 +30,10 @@ def main(argv: list[str] | None = None) -> None:
     s.add_argument(
         "--enforce-eager", action="store_true", help="no torch.compile: starts faster, decodes slower"
     )
-    args = p.parse_args(argv)
+    sub.add_parser("qianshi", help="qianshi-server --llm vllm on the overlay interpreter (options follow)")
+    args, rest = p.parse_known_args(argv)
+    if rest and args.command != "qianshi":
+        p.error(f"unrecognized arguments: {' '.join(rest)}")
 
     def say(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
@@ -39,22 +45,28 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps({"venv": str(where), "overlay_python": str(overlay), "model": str(model)}))
         return
     run = procs.Run(where)
-    argv_ = procs.serve_command(venv.python(where), model, args.port, enforce_eager=args.enforce_eager)
-    service = procs.Service("vllm", argv_, run.environment())
+    if args.command == "qianshi":
+        argv_ = [str(venv.overlay(where, say)), "-m", "qianshi.server.main", "--llm", "vllm"]
+        argv_ += ["--model", str(model), "--dtype", "bfloat16", *rest]
+        service = procs.Service("qianshi", argv_, run.qianshi_environment())
+    else:
+        argv_ = procs.serve_command(venv.python(where), model, args.port, enforce_eager=args.enforce_eager)
+        service = procs.Service("vllm", argv_, run.environment())
     run.remember(service.pgid)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     try:
-        service.wait_for("Application startup complete", 600)
-        say(f"vllm serve ready: http://127.0.0.1:{args.port}/v1 (model 'tiny'); Ctrl-C stops it")
+        if args.command == "serve":
+            service.wait_for("Application startup complete", 600)
+            say(f"vllm serve ready: http://127.0.0.1:{args.port}/v1 (model 'tiny'); Ctrl-C stops it")
         shown = 0
         while not stop.wait(0.5) and service.popen.poll() is None:
             for _, line in service.lines[shown:]:
                 say(line)
             shown = len(service.lines)
     finally:
-        service.stop()
+        service.stop(leader_only=args.command == "qianshi")  # the server stops its engine itself
         run.close()
 
 

@@ -162,7 +162,7 @@ class Service:
             stderr=subprocess.STDOUT,
             text=True,
             errors="replace",
-            **({"start_new_session": True} if new_session else {"process_group": 0}),  # type: ignore[arg-type]
+            **({"start_new_session": True} if new_session else {"process_group": 0}),
         )
         self.pgid = self.popen.pid
         self.leaked: list[Path] = []

@@ -50,7 +50,7 @@ async def test_a_full_answer_streams_deltas_usage_ttft_and_rate_from_the_discove
         "tiny",
     )  # the name vLLM serves, asked for at start-up
     assert result.usage.prompt_tokens > 0
-    assert 0 < result.usage.completion_tokens <= 200
+    assert result.usage.completion_tokens == 200  # the tiny model has no end token: it writes them all
     assert result.time_to_first_token.ToTimedelta().total_seconds() > 0
     assert result.tokens_per_second > 0
     # vLLM saw the request under the task's id, with the limit Qianshi asked for.

@@ -99,8 +99,11 @@ def progress(streams: Sequence[Stream], n: int, path: Path, sample: int = 6) -> 
     return True
 
 
-def vllm(summary: Mapping[str, Mapping[str, Any]], path: Path) -> None:
-    """``vllm.png``: per number of streams and design, tokens/s in all, TTFT p50 / p99, server CPU per chunk."""
+def vllm(
+    summary: Mapping[str, Mapping[str, Any]], path: Path, relay_alone: Mapping[str, Any] | None = None
+) -> None:
+    """``vllm.png``: per number of streams and design, tokens/s in all, TTFT p50 / p99, server CPU per
+    chunk (and, hatched, the relay's own CPU per chunk measured alone)."""
     rows = list(summary.values())
     designs = list(dict.fromkeys(r["design"] for r in rows))
     streams = sorted({r["streams"] for r in rows})
@@ -122,6 +125,20 @@ def vllm(summary: Mapping[str, Mapping[str, Any]], path: Path) -> None:
                 color=f"C{k}",
                 label=design,
             )
+            kind = {"qianshi": "lean", "qianshi-sdk": "sdk"}.get(design, "")
+            alone = [
+                ((relay_alone or {}).get(str(n)) or {}).get("cpu_us_per_chunk", {}).get(kind) for n in streams
+            ]
+            if any(alone):
+                axes[2].bar(
+                    xs,
+                    [a or 0 for a in alone],
+                    width * 0.5,
+                    color="white",
+                    edgecolor="k",
+                    hatch="//",
+                    label=f"{design}: its relay alone",
+                )
     titles = (
         "tokens/s, all streams (decode rates summed)",
         "time to first token (ms)",
@@ -135,7 +152,8 @@ def vllm(summary: Mapping[str, Mapping[str, Any]], path: Path) -> None:
         ax.set_title(title, fontsize=10)
         ax.grid(True, axis="y", alpha=0.2)
         ax.legend(fontsize=8)
-    axes[2].axhline(60, color="red", linestyle="--", linewidth=1)
+    axes[2].axhline(60, color="red", linestyle="--", linewidth=1, label="target 60 µs")
+    axes[2].legend(fontsize=8)
     fig.suptitle(
         "Real vLLM (CPU build, tiny model): read directly, through Qianshi, through Qianshi's old SDK relay"
     )

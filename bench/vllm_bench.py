@@ -427,7 +427,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     text = json.dumps(report, indent=2, ensure_ascii=False)
     (out / f"vllm-{stamp}.json").write_text(text)
     (out / "vllm-latest.json").write_text(text)
-    plots.vllm(report["summary"], out / "vllm.png")
+    plots.vllm(report["summary"], out / "vllm.png", report.get("relay_alone"))
     for name in ("capture", *MODULES):
         shutil.rmtree(out / ".state" / name, ignore_errors=True)
     return {k: report.get(k) for k in ("summary", "relay_alone", "targets", "warmup")}

@@ -168,6 +168,8 @@ class Operations:
         self.args = args
         self.log = event_log(args)
         self.metrics = metrics.ServerMetrics() if args.metrics_listen else None
+        if self.metrics is not None and args.llm == "vllm":  # the in-process engine's own vllm:* metrics
+            self.metrics.registry.register(metrics.ForeignMetrics("vllm:"))
         self.tracer = tracing.setup(args.otel_endpoint) if args.otel else None
         observers: list[metrics.Observer] = [logs.LogContext()]
         observers += [o for o in (self.metrics, self.tracer) if o is not None]

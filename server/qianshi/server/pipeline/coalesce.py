@@ -1,8 +1,10 @@
 """Coalescing of generated text: a fast engine must not flood the stream with one event per token.
 
 Text is held until it ends a clause (Chinese or Latin clause punctuation, a line break) or until a
-short window has passed since the first held piece, whichever comes first; the held text never ends
-in half a character (a lone surrogate or the replacement character of an incomplete UTF-8 sequence).
+short window has passed since the first held piece, whichever comes first — except the first text of
+a generation, which goes out at once (the time to the first token is what a reader waits on); the
+held text never ends in half a character (a lone surrogate or the replacement character of an
+incomplete UTF-8 sequence).
 The upstream is read by a pump task so the window can expire while the engine is silent. The pump
 is owned by the generator's ``try/finally`` rather than a task group, because an async generator must
 not yield from inside a task group (anyio's rule): callers close it with ``contextlib.aclosing``.
@@ -57,6 +59,7 @@ async def coalesce(
     held_tokens = 0
     held_chars = 0
     held_since = 0.0
+    first = True
 
     def take() -> GenerationChunk:
         nonlocal held_tokens, held_chars
@@ -111,9 +114,13 @@ async def coalesce(
             held_chars += len(chunk.text)
             text = chunk.text
             due = (
-                text[-1] in CLAUSE_END or held_chars >= MAX_HELD_CHARS or loop.time() - held_since >= window_s
+                first
+                or text[-1] in CLAUSE_END
+                or held_chars >= MAX_HELD_CHARS
+                or loop.time() - held_since >= window_s
             )
             if due and _splittable(text):
+                first = False
                 yield take()
     finally:
         if not pumper.done():

@@ -4,6 +4,7 @@
     python -m bench run                              # N = 1, 100, 1,000, 5,000, 10,000
     python -m bench run --n 100 --designs qianshi --ttft 1-3 --tokens 160
     python -m bench run --n "" --burst 1,300,1000    # only the burst levels (burst.py)
+    python -m bench vllm                             # against a real vLLM (CPU build): bench/vllm_bench.py
 
 Everything starts on loopback: the vLLM stand-in (its own process), each design's server (its own
 process), and one or two client processes. Writes
@@ -22,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import burst, plots
+from bench import burst, plots, vllm_bench
 from bench.procs import start_standin
 from bench.report import ratios, summary, targets
 from bench.run import RELAY_PROFILE, Settings, prepare, run_level, run_relay
@@ -88,6 +89,7 @@ def parser() -> argparse.ArgumentParser:
         "--quiet-wait", type=float, default=0.0, help="wait up to S s for a quiet machine per level"
     )
     r.add_argument("--profile", action="store_true", help="record the servers with py-spy (needs py-spy)")
+    vllm_bench.parser(sub)
     return p
 
 
@@ -253,6 +255,9 @@ def _cpu_model() -> str:
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
+    if args.command == "vllm":
+        print(json.dumps(vllm_bench.run(args), indent=2, ensure_ascii=False))
+        return
     report = run(args)
     print(json.dumps(summary(report), indent=2, ensure_ascii=False))
 

@@ -13,7 +13,13 @@ real ``OpenAIGenerator``) against the vLLM stand-in running in a subprocess with
 - ``cpu_us_per_delta`` / ``cpu_us_per_token``: this process's CPU time (everything but the stand-in)
   divided by the deltas relayed and by the engine chunks received.
 
-    python -m bench.llm_relay --streams 1 100 [--gc-freeze]
+    python -m bench.llm_relay --streams 1 100 [--gc-freeze] [--relays lean,sdk,lean-orjson] [--rounds 3]
+
+``--relays`` runs each relay in turn, interleaved round by round, against the same stand-in:
+``lean`` (the server's relay: aiohttp + ``sse.EventReader`` + ``json``), ``lean-orjson`` (the same
+with ``orjson.loads``, to see whether the decoder matters), ``sdk`` (the openai SDK relay it replaced,
+``bench/baselines/openai_sdk.py``). The JSON then has ``ratios``: each relay's CPU per engine chunk
+over ``lean``'s, per stream count (medians over the rounds).
 
 Also ``loop_lag_ms`` (how late a 10 ms sleep of this process wakes up). The stand-in's own CPU is
 not counted; on a 2-core machine it shares the cores, so run it where the numbers are quiet.
@@ -36,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from qianshi.server.backends.generation import openai_api
 from qianshi.server.backends.generation.openai_api import OpenAIGenerator
 from qianshi.server.domain import GenerationRequest
 from qianshi.server.pipeline import events as ev
@@ -79,11 +86,28 @@ def summary(values: list[float]) -> dict[str, float]:
     }
 
 
-async def one_run(url: str, streams: int, first_seed: int, tmp: Path) -> dict[str, Any]:
+RELAYS = ("lean", "lean-orjson", "sdk")
+
+
+def make_relay(relay: str, url: str, headers: Any) -> Any:
+    """The generator for ``relay``; ``lean-orjson`` swaps the lean relay's decoder for this run."""
+    openai_api.loads = json.loads
+    if relay == "sdk":
+        from bench.baselines.openai_sdk import SDKGenerator
+
+        return SDKGenerator(url, "standin", headers=headers)
+    if relay == "lean-orjson":
+        import orjson
+
+        openai_api.loads = orjson.loads
+    return OpenAIGenerator(url, "standin", headers=headers)
+
+
+async def one_run(url: str, streams: int, first_seed: int, tmp: Path, relay: str = "lean") -> dict[str, Any]:
     def rate_header(request: GenerationRequest) -> dict[str, str]:
         return {"x-standin-profile": f"rate={30 + (request.seed or 0) % 31}"}  # 30–60 tokens/s
 
-    generator = OpenAIGenerator(url, "standin", headers=rate_header)
+    generator = make_relay(relay, url, rate_header)
     interpreter = Interpreter(
         FakeRetriever(), generator, Estimates(tmp / f"estimates-{streams}.json"), PipelineConfig()
     )
@@ -126,7 +150,7 @@ async def one_run(url: str, streams: int, first_seed: int, tmp: Path) -> dict[st
             timelines[seed] = dict(reply.json()["sent"])
     prefill_gaps: list[float] = []
     generation_gaps: list[float] = []
-    relay: list[float] = []
+    relay_lat: list[float] = []
     relay_emit: list[float] = []
     relay_oldest: list[float] = []
     deltas = tokens = failures = 0
@@ -144,7 +168,7 @@ async def one_run(url: str, streams: int, first_seed: int, tmp: Path) -> dict[st
                 tokens += payload.tokens
                 end = payload.offset + len(payload.text)
                 if end in sent:
-                    relay.append((wall - sent[end]) * 1000)
+                    relay_lat.append((wall - sent[end]) * 1000)
                     relay_emit.append((event.timestamp - sent[end]) * 1000)
                     oldest = next(o for o in offsets if o > payload.offset)
                     relay_oldest.append((wall - sent[oldest]) * 1000)
@@ -156,11 +180,12 @@ async def one_run(url: str, streams: int, first_seed: int, tmp: Path) -> dict[st
                 phase = "generation"
             previous = mono
     return {
+        "relay": relay,
         "streams": streams,
         "failures": failures,
         "gap_prefill_ms": summary(prefill_gaps),
         "gap_generation_ms": summary(generation_gaps),
-        "relay_ms": summary(relay),
+        "relay_ms": summary(relay_lat),
         "relay_to_emit_ms": summary(relay_emit),
         "relay_oldest_ms": summary(relay_oldest),
         "loop_lag_ms": summary(lags),
@@ -184,21 +209,46 @@ async def one_run(url: str, streams: int, first_seed: int, tmp: Path) -> dict[st
     }
 
 
-async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
+async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     results = []
+    relays = [r.strip() for r in args.relays.split(",") if r.strip()]
+    if unknown := set(relays) - set(RELAYS):
+        raise SystemExit(f"unknown relays: {sorted(unknown)}")
     with standin_process(args.ttft, args.tokens) as url, tempfile.TemporaryDirectory() as tmp:
-        await one_run(url, 1, 1, Path(tmp))  # warm-up: imports, connections, first-call caches
+        for relay in relays:  # warm-up: imports, connections, first-call caches
+            await one_run(url, 1, 1, Path(tmp), relay)
         if args.gc_freeze:
             # What a server does once started: move the start-up objects out of the collector's
             # sight and collect the young generation less often, so no collection stalls the loop.
             gc.collect()
             gc.freeze()
             gc.set_threshold(10_000, 20, 100)
-        for i, streams in enumerate(args.streams):
-            results.append(
-                await one_run(url, streams, 1000 * (i + 1), Path(tmp)) | {"gc_freeze": args.gc_freeze}
+        for round_ in range(args.rounds):
+            for i, streams in enumerate(args.streams):
+                for relay in relays:
+                    seed = 100_000 * round_ + 1000 * (i + 1)
+                    run = await one_run(url, streams, seed, Path(tmp), relay)
+                    results.append(run | {"round": round_, "gc_freeze": args.gc_freeze})
+    openai_api.loads = json.loads
+    return {"runs": results, "ratios": ratios(results, relays, args.streams)}
+
+
+def ratios(results: list[dict[str, Any]], relays: list[str], streams: list[int]) -> dict[str, Any]:
+    """Median CPU per engine chunk of each relay, and its ratio to the lean relay's, per stream count."""
+    out: dict[str, Any] = {}
+    for n in streams:
+        median = {
+            relay: statistics.median(
+                r["cpu_us_per_token"] for r in results if r["relay"] == relay and r["streams"] == n
             )
-    return results
+            for relay in relays
+        }
+        base = median.get("lean")
+        out[str(n)] = {
+            "cpu_us_per_engine_chunk": {k: round(v, 1) for k, v in median.items()},
+            "ratio_to_lean": {k: round(v / base, 2) for k, v in median.items()} if base else None,
+        }
+    return out
 
 
 def main() -> None:
@@ -207,6 +257,8 @@ def main() -> None:
     p.add_argument("--ttft", default="1-3", help="stand-in time to first token (seconds, or a range)")
     p.add_argument("--tokens", type=int, default=160, help="tokens per answer")
     p.add_argument("--gc-freeze", action="store_true", help="gc.freeze() and a higher gen-0 threshold first")
+    p.add_argument("--relays", default="lean", help=f"comma-separated, run in turn: {', '.join(RELAYS)}")
+    p.add_argument("--rounds", type=int, default=1, help="rounds of every (streams, relay) run, interleaved")
     args = p.parse_args()
     print(json.dumps(asyncio.run(main_async(args)), indent=2))
 

@@ -134,3 +134,66 @@ def burst(levels: Sequence[Mapping[str, Any]], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def vllm(
+    summary: Mapping[str, Mapping[str, Any]], path: Path, relay_alone: Mapping[str, Any] | None = None
+) -> None:
+    """``vllm.png``: per number of streams and design, tokens/s in all, TTFT p50 / p99, server CPU per
+    chunk (and, hatched, the relay's own CPU per chunk measured alone)."""
+    rows = list(summary.values())
+    designs = list(dict.fromkeys(r["design"] for r in rows))
+    streams = sorted({r["streams"] for r in rows})
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    width = 0.8 / max(len(designs), 1)
+    for k, design in enumerate(designs):
+        mine = {r["streams"]: r for r in rows if r["design"] == design}
+        xs = [i + k * width for i in range(len(streams))]
+        axes[0].bar(xs, [mine[n]["tokens_per_s"] or 0 for n in streams], width, label=design)
+        p50 = [mine[n]["ttft_ms"].get("p50") or 0 for n in streams]
+        p99 = [mine[n]["ttft_ms"].get("p99") or 0 for n in streams]
+        axes[1].bar(xs, p99, width, color="none", edgecolor=f"C{k}", linestyle="--")
+        axes[1].bar(xs, p50, width, color=f"C{k}", label=f"{design} (p50; dashed: p99)")
+        if design != "direct":
+            axes[2].bar(
+                xs,
+                [mine[n]["server_cpu_us_per_chunk"] or 0 for n in streams],
+                width,
+                color=f"C{k}",
+                label=design,
+            )
+            kind = {"qianshi": "lean", "qianshi-sdk": "sdk"}.get(design, "")
+            alone = [
+                ((relay_alone or {}).get(str(n)) or {}).get("cpu_us_per_chunk", {}).get(kind) for n in streams
+            ]
+            if any(alone):
+                axes[2].bar(
+                    xs,
+                    [a or 0 for a in alone],
+                    width * 0.5,
+                    color="white",
+                    edgecolor="k",
+                    hatch="//",
+                    label=f"{design}: its relay alone",
+                )
+    titles = (
+        "tokens/s, all streams (decode rates summed)",
+        "time to first token (ms)",
+        "server CPU per engine chunk (µs)",
+    )
+    for ax, title in zip(axes, titles, strict=True):
+        ax.set_xticks(
+            [i + 0.4 - width / 2 for i in range(len(streams))],
+            [f"{n} stream{'s' * (n > 1)}" for n in streams],
+        )
+        ax.set_title(title, fontsize=10)
+        ax.grid(True, axis="y", alpha=0.2)
+        ax.legend(fontsize=8)
+    axes[2].axhline(60, color="red", linestyle="--", linewidth=1, label="target 60 µs")
+    axes[2].legend(fontsize=8)
+    fig.suptitle(
+        "Real vLLM (CPU build, tiny model): read directly, through Qianshi, through Qianshi's old SDK relay"
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -20,7 +20,8 @@ For measurements and assertions it also
 - notices a client that goes away at once, also while it is silent (it watches the connection, as
   vLLM's server does to abort), and counts it;
 - serves ``GET /standin/stats`` (requests, completed, client_disconnects, aborted — disconnects
-  before the finish — and the last disconnect's time); ``?wait_disconnects=N&wait_requests=M&timeout=S``
+  before the finish — the last disconnect's time, the client connections that carried chat requests,
+  and the last request's ``X-Request-Id`` and ``Authorization``); ``?wait_disconnects=N&wait_requests=M&timeout=S``
   answers as soon as that many were seen, so a test waits on the event instead of sleeping;
 - serves ``GET /standin/timeline?seed=N``: when each character offset of that request's text was
   sent, so the benchmark can measure the relay latency of every delta.
@@ -63,6 +64,9 @@ class Stats:
     aborted: int = 0
     errors_sent: int = 0
     last_disconnect_at: float | None = None
+    connections: int = 0
+    last_request_id: str = ""
+    last_authorization: str = ""
 
 
 @dataclass(slots=True)
@@ -86,6 +90,7 @@ class StandIn:
         self.max_model_len = max_model_len
         self.stats = Stats()
         self.timelines: OrderedDict[int, list[tuple[int, float]]] = OrderedDict()
+        self._clients: set[tuple[Any, ...]] = set()
         self._changed: asyncio.Condition | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -127,6 +132,10 @@ class StandIn:
         if "x-standin-profile" in headers:
             profile = profile.overridden(headers["x-standin-profile"])
         self.stats.requests += 1
+        self._clients.add(tuple(scope.get("client") or ()))
+        self.stats.connections = len(self._clients)
+        self.stats.last_request_id = headers.get("x-request-id", "")
+        self.stats.last_authorization = headers.get("authorization", "")
         await self._notify()
         if profile.status:
             self.stats.errors_sent += 1
@@ -329,16 +338,8 @@ class _Server(uvicorn.Server):
 
 
 def _config(app: StandIn, host: str, port: int) -> uvicorn.Config:
-    return uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        lifespan="off",
-        ws="none",
-        log_level="warning",
-        access_log=False,
-        timeout_graceful_shutdown=1,
-    )
+    options = {"lifespan": "off", "ws": "none", "log_level": "warning", "access_log": False}
+    return uvicorn.Config(app, host=host, port=port, timeout_graceful_shutdown=1, **options)  # type: ignore[arg-type]
 
 
 @contextlib.contextmanager

@@ -1,7 +1,8 @@
 """A real redis-server for the shared event log's tests (Debian's ``redis-server`` package).
 
-Started once per session on a free loopback port, with persistence off; the fixture waits for the
-server's own "Ready to accept connections" line (no sleeps). Missing redis-server skips the tests
+Started once per session on a free loopback port, with persistence off (``restartable_redis``: one of a
+test's own, which it may restart); the fixture waits for the server's own "Ready to accept
+connections" line (no sleeps). Missing redis-server skips the tests
 locally and fails them under CI (``CI`` set), where scripts/test.sh installs it.
 """
 
@@ -15,6 +16,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -27,36 +29,32 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("redis-server is not installed (scripts/test.sh installs it)")
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    port = _free_port()
-    workdir = tmp_path_factory.mktemp("redis")
-    proc = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(workdir),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        _wait_ready(proc)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
+class RedisProcess:
+    """One redis-server on a fixed loopback port, persistence off; ``restart`` loses every key, as a
+    restarted Redis without persistence does."""
+
+    def __init__(self, binary: str, port: int, workdir: Path) -> None:
+        self.binary, self.port, self.workdir = binary, port, workdir
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        argv = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        argv += ["--appendonly", "no", "--dir", str(self.workdir)]
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            _wait_ready(self.proc)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
         proc.terminate()
         try:
             proc.wait(timeout=5)
@@ -65,6 +63,40 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.wait()
         assert proc.stdout is not None
         proc.stdout.close()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+def redis_binary() -> str:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is not installed (scripts/test.sh installs it)")
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    return binary
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = RedisProcess(redis_binary(), _free_port(), tmp_path_factory.mktemp("redis"))
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def restartable_redis(tmp_path: Path) -> Iterator[RedisProcess]:
+    """A redis-server of one test's own, which the test may restart."""
+    server = RedisProcess(redis_binary(), _free_port(), tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def _wait_ready(proc: subprocess.Popen[bytes]) -> None:

@@ -150,6 +150,22 @@ async def test_the_exporter_serves_the_registry_over_http():
     )
 
 
+def test_an_in_process_engines_global_metrics_are_served_beside_ours():
+    """``--llm vllm``: the engine registers ``vllm:*`` globally; the server's registry serves them too
+    (and nothing else of the global registry)."""
+    from prometheus_client import REGISTRY, Gauge
+
+    engine = Gauge("vllm:num_requests_running", "Requests running", ["engine"])  # the global registry
+    try:
+        engine.labels(engine="0").set(3)
+        m = metrics.ServerMetrics()
+        m.registry.register(metrics.ForeignMetrics("vllm:"))
+        assert value(m, "vllm:num_requests_running", engine="0") == 3
+        assert m.registry.get_sample_value("process_cpu_seconds_total") is None
+    finally:
+        REGISTRY.unregister(engine)
+
+
 def test_gateway_metrics_live_in_their_own_registry():
     g = metrics.gateway_metrics()
     g.open_streams.inc()

@@ -38,7 +38,7 @@ async def test_tokens_merge_into_clauses_and_nothing_is_lost():
     tokens = ["此", "籤", "大", "吉", "，", "婚", "姻", "可", "成", "。", "宜", "早"]
     out = await run(coalesce(scripted(tokens), window_s=10.0))
     texts = [c.text for c in out if not c.final]
-    assert texts == ["此籤大吉，", "婚姻可成。", "宜早"]
+    assert texts == ["此", "籤大吉，", "婚姻可成。", "宜早"]  # the first text at once, then clauses
     assert sum(c.tokens for c in out if not c.final) == len(tokens)
     assert out[-1].final and [c.final for c in out].count(True) == 1
 
@@ -54,10 +54,11 @@ async def test_text_that_exists_at_once_goes_out_in_few_pieces():
 
 async def test_window_flushes_held_text_while_the_engine_is_silent():
     hold = asyncio.Event()
-    stream = coalesce(scripted(["等", "待", "中"], hold=hold), window_s=0.01)
+    stream = coalesce(scripted(["起", "等", "待", "中"], hold=hold), window_s=0.01)
     async with asyncio.timeout(5), contextlib.aclosing(stream):
-        first = await anext(stream)  # arrives although no punctuation came and the engine is held
-        assert first.text == "等待"
+        assert (await anext(stream)).text == "起"  # the first text goes out at once
+        held = await anext(stream)  # arrives although no punctuation came and the engine is held
+        assert held.text == "等待"
         hold.set()
         rest = [c async for c in stream]
     assert [c.text for c in rest] == ["中", ""]

@@ -160,12 +160,13 @@ class ServerProcess:
         self._reader: threading.Thread | None = None
         self.process: subprocess.Popen[str] | None = None
 
-    def start(self, *, serving: bool = True, limit_s: float = 60.0) -> int:
-        """Start it; wait until it serves (or, with ``serving=False``, only listens)."""
+    def start(self, *, serving: bool = True, limit_s: float = 60.0, ready: str = "") -> int:
+        """Start it; wait until it serves (or, with ``serving=False``, only listens; or until a line
+        matches ``ready``, whose group 1 is the port)."""
         self.process = subprocess.Popen(
             self.argv, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=self.env, cwd=REPO
         )
-        pattern = re.compile(r"serving on port (\d+)" if serving else r"\(port (\d+)\)")
+        pattern = re.compile(ready or (r"serving on port (\d+)" if serving else r"\(port (\d+)\)"))
         self._reader = threading.Thread(target=self._read, args=(pattern,), daemon=True)
         self._reader.start()
         if not self._port_seen.wait(limit_s) or not self.port:

@@ -7,13 +7,15 @@ cancelling the task that reads it) cancels the gRPC call, and under the default 
 the server stops the task. A failed call raises the exception ``errors.from_rpc_error`` gives; a
 terminal ``error`` event is yielded like any other event unless ``raise_on_error=True``.
 
-See ``connection.py`` for what is retried, and ``follow`` for resuming a broken stream.
+See ``connection.py`` for the targets, what is retried, and when ``follow`` resumes a broken stream
+or sends its request again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncGenerator, Callable, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -26,9 +28,13 @@ from qianshi.client.connection import (
     DEFAULT_TARGET,
     Metadata,
     RetryPolicy,
+    Targets,
     call_metadata,
     channel_credentials,
+    log_lost,
+    lost_reason,
 )
+from qianshi.client.connection import channel_options as with_lb_policy
 from qianshi.client.events import is_terminal
 from qianshi.client.messages import DisconnectPolicyLike, interpret_request, new_request_id
 from qianshi.v1 import events_pb2, interpret_service_pb2, interpret_service_pb2_grpc, poems_pb2
@@ -36,13 +42,15 @@ from qianshi.v1 import events_pb2, interpret_service_pb2, interpret_service_pb2_
 __all__ = ["AsyncClient"]
 
 _ProgressEvent = events_pb2.ProgressEvent
+log = logging.getLogger("qianshi.client")
 
 
 class AsyncClient:
     """A client of ``qianshi.v1.InterpretService`` for asyncio code.
 
     Use it as an async context manager (``async with AsyncClient(...) as client``) or call
-    :meth:`close`. The channel is created on first use, in the running event loop. Pass ``channel``
+    :meth:`close`. The channel is created on first use, in the running event loop. ``target`` is one
+    address or several (``"a:50051,b:50051"`` or a list: see ``connection.py``). Pass ``channel``
     to use a channel you own (the client then never closes it). ``token`` is sent as
     ``authorization: Bearer <token>``; ``metadata`` goes with every call. TLS is used when ``tls``
     is true or any certificate path is given.
@@ -50,7 +58,7 @@ class AsyncClient:
 
     def __init__(
         self,
-        target: str = DEFAULT_TARGET,
+        target: str | Sequence[str] = DEFAULT_TARGET,
         *,
         token: str | None = None,
         tls: bool = False,
@@ -64,12 +72,13 @@ class AsyncClient:
         drain_timeout: float = 5.0,
         channel: grpc.aio.Channel | None = None,
     ) -> None:
-        self.target = target
+        self.target = target if isinstance(target, str) else ",".join(target)
+        self._targets = Targets(target if channel is None else "channel")
         self._token = token
         self._metadata = tuple(metadata or ())
         self._retry = retry if retry is not None else RetryPolicy()
         self._drain_timeout = drain_timeout
-        self._options = list(channel_options or ())
+        self._options = with_lb_policy(channel_options or ())
         if server_name:
             self._options.append(("grpc.ssl_target_name_override", server_name))
         use_tls = tls or any(p is not None for p in (root_certificates, client_cert, client_key))
@@ -78,7 +87,8 @@ class AsyncClient:
         )
         self._channel = channel
         self._owns_channel = channel is None
-        self._stub: Any = None
+        self._stubs: dict[str, Any] = {}
+        self._channels: dict[str, grpc.aio.Channel] = {}
 
     async def __aenter__(self) -> Self:
         self._get_stub()
@@ -93,20 +103,25 @@ class AsyncClient:
         await self.close()
 
     async def close(self, grace: float | None = None) -> None:
-        """Close the channel (when the client created it); calls still running are cancelled."""
-        if self._owns_channel and self._channel is not None:
-            channel, self._channel, self._stub = self._channel, None, None
+        """Close the channels (those the client created); calls still running are cancelled."""
+        channels, self._channels, self._stubs = list(self._channels.values()), {}, {}
+        for channel in channels:
             await channel.close(grace)
 
     def _get_stub(self) -> Any:
-        if self._stub is None:
-            if self._channel is None:
+        """The stub of the target in use (one channel per target, made on first use)."""
+        target = self._targets.current
+        stub = self._stubs.get(target)
+        if stub is None:
+            channel = self._channel
+            if channel is None:
                 if self._credentials is not None:
-                    self._channel = grpc.aio.secure_channel(self.target, self._credentials, self._options)
+                    channel = grpc.aio.secure_channel(target, self._credentials, self._options)
                 else:
-                    self._channel = grpc.aio.insecure_channel(self.target, self._options)
-            self._stub = interpret_service_pb2_grpc.InterpretServiceStub(self._channel)
-        return self._stub
+                    channel = grpc.aio.insecure_channel(target, self._options)
+                self._channels[target] = channel
+            stub = self._stubs[target] = interpret_service_pb2_grpc.InterpretServiceStub(channel)
+        return stub
 
     # --- streams ---------------------------------------------------------------------------------
 
@@ -170,10 +185,12 @@ class AsyncClient:
         """Like :meth:`interpret`, but survive a broken connection: every event exactly once.
 
         When the stream fails with UNAVAILABLE after some events, it is resumed with
-        ``Watch(task_id, after_seq=<last seq delivered>)``; before any event, the same request
-        (same ``request_id``) is sent again. The task must outlive the broken connection on the
-        server, hence the default disconnect policy KEEP_RUNNING here. ``timeout`` applies to each
-        call, not to the whole.
+        ``Watch(task_id, after_seq=<last seq delivered>)`` — on the next target when there are
+        several; before any event, the same request (same ``request_id``) is sent again. The task
+        must outlive the broken connection on the server, hence the default disconnect policy
+        KEEP_RUNNING here. When the task itself is lost (its server died: REPLICA_LOST, …) the same
+        request is sent again and a new task follows, with a new ``task_id`` and ``seq`` from 1 (see
+        ``connection.py``, Restarts). ``timeout`` applies to each call, not to the whole.
         """
         request = interpret_request(
             set_id,
@@ -241,16 +258,19 @@ class AsyncClient:
     async def _events(
         self, open_call: Callable[[], Any], *, raise_on_error: bool
     ) -> AsyncGenerator[events_pb2.ProgressEvent, None]:
-        retry = 0
+        retry, moved = 0, 0
         while True:
             call = open_call()
-            received = False
+            received = switched = False
             try:
                 while True:
                     try:
                         message = await call.read()
                     except grpc.aio.AioRpcError as exc:
                         if not received and self._retry.retries_first_event(exc.code(), retry):
+                            break
+                        if not received and self._targets.moves_on(exc.code(), moved):
+                            moved, switched = moved + 1, True
                             break
                         raise errors.from_rpc_error(exc) from exc
                     if message is grpc.aio.EOF:
@@ -266,6 +286,8 @@ class AsyncClient:
                     yield event
             finally:
                 call.cancel()
+            if switched:
+                continue  # another target: at once
             await asyncio.sleep(self._retry.backoff(retry))
             retry += 1
 
@@ -284,26 +306,36 @@ class AsyncClient:
         metadata: Metadata,
         raise_on_error: bool,
     ) -> AsyncGenerator[events_pb2.ProgressEvent, None]:
-        task_id, last_seq, failures = "", 0, 0
+        task_id, last_seq, failures, restarts = "", 0, 0, 0
         while True:
             opener = self._watch_opener(task_id, last_seq, call_timeout, metadata) if task_id else open_call
             inner = self._events(opener, raise_on_error=False)
             failure: errors.QianshiClientError | None = None
+            lost = ""
             try:
                 async with contextlib.aclosing(inner):
                     async for event in inner:
                         if task_id and (event.task_id != task_id or event.seq <= last_seq):
                             continue  # a replay of what was already delivered
+                        if restarts < self._retry.restarts and (lost := lost_reason(event)):
+                            break
                         task_id, last_seq, failures = event.task_id, event.seq, 0
                         if raise_on_error and event.HasField("error"):
                             failure = errors.from_error_event(event)
                             break
                         yield event
-            except errors.Unavailable:
-                if failures >= self._retry.resumes:
-                    raise
-                await asyncio.sleep(self._retry.backoff(failures))
-                failures += 1
+            except (errors.Unavailable, errors.NotFound) as exc:
+                lost = log_lost(exc, resuming=bool(task_id)) if restarts < self._retry.restarts else ""
+                if not lost:
+                    if isinstance(exc, errors.NotFound) or failures >= self._retry.resumes:
+                        raise
+                    self._targets.rotate()
+                    await asyncio.sleep(self._retry.backoff(failures))
+                    failures += 1
+                    continue
+            if lost:
+                log.info("task %s was lost (%s): sending the request again", task_id or "-", lost)
+                task_id, last_seq, restarts = "", 0, restarts + 1
                 continue
             if failure is not None:
                 raise failure
@@ -315,10 +347,15 @@ class AsyncClient:
         self, method: str, request: Any, deadline_s: float | None, metadata: Metadata | None
     ) -> Any:
         md = call_metadata(self._token, self._metadata, metadata)
-        try:
-            return await getattr(self._get_stub(), method)(request, timeout=deadline_s, metadata=md)
-        except grpc.aio.AioRpcError as exc:
-            raise errors.from_rpc_error(exc) from exc
+        moved = 0
+        while True:
+            try:
+                return await getattr(self._get_stub(), method)(request, timeout=deadline_s, metadata=md)
+            except grpc.aio.AioRpcError as exc:
+                if self._targets.moves_on(exc.code(), moved):
+                    moved += 1
+                    continue
+                raise errors.from_rpc_error(exc) from exc
 
     async def cancel(
         self,

@@ -65,7 +65,10 @@ def _add_connection_options(parser: argparse.ArgumentParser, *, suppress: bool) 
     group.add_argument(
         "--target",
         default=default(os.environ.get("QIANSHI_TARGET") or DEFAULT_TARGET),
-        help=f"server address host:port (default: $QIANSHI_TARGET or {DEFAULT_TARGET})",
+        help=(
+            "server address host:port, or several separated by commas (replicas: a call moves on when"
+            f" one is down) (default: $QIANSHI_TARGET or {DEFAULT_TARGET})"
+        ),
     )
     group.add_argument(
         "--token",

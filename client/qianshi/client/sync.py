@@ -9,6 +9,7 @@ synchronous gRPC client called there deadlocks (FACTS.md).
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
@@ -21,14 +22,20 @@ from qianshi.client.connection import (
     DEFAULT_TARGET,
     Metadata,
     RetryPolicy,
+    Targets,
     call_metadata,
     channel_credentials,
+    log_lost,
+    lost_reason,
 )
+from qianshi.client.connection import channel_options as with_lb_policy
 from qianshi.client.events import is_terminal
 from qianshi.client.messages import DisconnectPolicyLike, interpret_request, new_request_id
 from qianshi.v1 import events_pb2, interpret_service_pb2, interpret_service_pb2_grpc, poems_pb2
 
 __all__ = ["Client"]
+
+log = logging.getLogger("qianshi.client")
 
 
 class Client:
@@ -40,7 +47,7 @@ class Client:
 
     def __init__(
         self,
-        target: str = DEFAULT_TARGET,
+        target: str | Sequence[str] = DEFAULT_TARGET,
         *,
         token: str | None = None,
         tls: bool = False,
@@ -53,22 +60,38 @@ class Client:
         retry: RetryPolicy | None = None,
         channel: grpc.Channel | None = None,
     ) -> None:
-        self.target = target
+        self.target = target if isinstance(target, str) else ",".join(target)
+        self._targets = Targets(target if channel is None else "channel")
         self._token = token
         self._metadata = tuple(metadata or ())
         self._retry = retry if retry is not None else RetryPolicy()
-        options = list(channel_options or ())
+        self._options = with_lb_policy(channel_options or ())
         if server_name:
-            options.append(("grpc.ssl_target_name_override", server_name))
+            self._options.append(("grpc.ssl_target_name_override", server_name))
+        use_tls = tls or any(p is not None for p in (root_certificates, client_cert, client_key))
+        self._credentials = (
+            channel_credentials(root_certificates, client_cert, client_key) if use_tls else None
+        )
         self._owns_channel = channel is None
-        if channel is None:
-            if tls or any(p is not None for p in (root_certificates, client_cert, client_key)):
-                credentials = channel_credentials(root_certificates, client_cert, client_key)
-                channel = grpc.secure_channel(target, credentials, options)
-            else:
-                channel = grpc.insecure_channel(target, options)
         self._channel = channel
-        self._stub: Any = interpret_service_pb2_grpc.InterpretServiceStub(channel)
+        self._channels: dict[str, grpc.Channel] = {}
+        self._stubs: dict[str, Any] = {}
+
+    @property
+    def _stub(self) -> Any:
+        """The stub of the target in use (one channel per target, made on first use)."""
+        target = self._targets.current
+        stub = self._stubs.get(target)
+        if stub is None:
+            channel = self._channel
+            if channel is None:
+                if self._credentials is not None:
+                    channel = grpc.secure_channel(target, self._credentials, self._options)
+                else:
+                    channel = grpc.insecure_channel(target, self._options)
+                self._channels[target] = channel
+            stub = self._stubs[target] = interpret_service_pb2_grpc.InterpretServiceStub(channel)
+        return stub
 
     def __enter__(self) -> Self:
         return self
@@ -82,9 +105,10 @@ class Client:
         self.close()
 
     def close(self) -> None:
-        """Close the channel (when the client created it); calls still running are cancelled."""
-        if self._owns_channel:
-            self._channel.close()
+        """Close the channels (those the client created); calls still running are cancelled."""
+        channels, self._channels, self._stubs = list(self._channels.values()), {}, {}
+        for channel in channels:
+            channel.close()
 
     # --- streams ---------------------------------------------------------------------------------
 
@@ -140,7 +164,9 @@ class Client:
         metadata: Metadata | None = None,
         raise_on_error: bool = False,
     ) -> Generator[events_pb2.ProgressEvent, None, None]:
-        """Like :meth:`interpret`, resuming through Watch after UNAVAILABLE (see AsyncClient.follow)."""
+        """Like :meth:`interpret`, resuming through Watch after UNAVAILABLE (on the next target when
+        there are several) and sending the request again when its task was lost (see
+        AsyncClient.follow)."""
         request = interpret_request(
             set_id,
             number,
@@ -204,10 +230,10 @@ class Client:
     def _events(
         self, open_call: Callable[[], Any], *, raise_on_error: bool
     ) -> Generator[events_pb2.ProgressEvent, None, None]:
-        retry = 0
+        retry, moved = 0, 0
         while True:
             call = open_call()
-            received = False
+            received = switched = False
             try:
                 while True:
                     try:
@@ -216,6 +242,9 @@ class Client:
                         return
                     except grpc.RpcError as exc:
                         if not received and self._retry.retries_first_event(exc.code(), retry):
+                            break
+                        if not received and self._targets.moves_on(exc.code(), moved):
+                            moved, switched = moved + 1, True
                             break
                         raise errors.from_rpc_error(exc) from exc
                     received = True
@@ -228,6 +257,8 @@ class Client:
                     yield event
             finally:
                 call.cancel()
+            if switched:
+                continue  # another target: at once
             time.sleep(self._retry.backoff(retry))
             retry += 1
 
@@ -247,16 +278,19 @@ class Client:
         metadata: Metadata,
         raise_on_error: bool,
     ) -> Generator[events_pb2.ProgressEvent, None, None]:
-        task_id, last_seq, failures = "", 0, 0
+        task_id, last_seq, failures, restarts = "", 0, 0, 0
         while True:
             opener = self._watch_opener(task_id, last_seq, timeout, metadata) if task_id else open_call
             inner = self._events(opener, raise_on_error=False)
             failure: errors.QianshiClientError | None = None
+            lost = ""
             try:
                 try:
                     for event in inner:
                         if task_id and (event.task_id != task_id or event.seq <= last_seq):
                             continue  # a replay of what was already delivered
+                        if restarts < self._retry.restarts and (lost := lost_reason(event)):
+                            break
                         task_id, last_seq, failures = event.task_id, event.seq, 0
                         if raise_on_error and event.HasField("error"):
                             failure = errors.from_error_event(event)
@@ -264,11 +298,18 @@ class Client:
                         yield event
                 finally:
                     inner.close()
-            except errors.Unavailable:
-                if failures >= self._retry.resumes:
-                    raise
-                time.sleep(self._retry.backoff(failures))
-                failures += 1
+            except (errors.Unavailable, errors.NotFound) as exc:
+                lost = log_lost(exc, resuming=bool(task_id)) if restarts < self._retry.restarts else ""
+                if not lost:
+                    if isinstance(exc, errors.NotFound) or failures >= self._retry.resumes:
+                        raise
+                    self._targets.rotate()
+                    time.sleep(self._retry.backoff(failures))
+                    failures += 1
+                    continue
+            if lost:
+                log.info("task %s was lost (%s): sending the request again", task_id or "-", lost)
+                task_id, last_seq, restarts = "", 0, restarts + 1
                 continue
             if failure is not None:
                 raise failure
@@ -278,10 +319,15 @@ class Client:
 
     def _unary(self, method: str, request: Any, timeout: float | None, metadata: Metadata | None) -> Any:
         md = call_metadata(self._token, self._metadata, metadata)
-        try:
-            return getattr(self._stub, method)(request, timeout=timeout, metadata=md)
-        except grpc.RpcError as exc:
-            raise errors.from_rpc_error(exc) from exc
+        moved = 0
+        while True:
+            try:
+                return getattr(self._stub, method)(request, timeout=timeout, metadata=md)
+            except grpc.RpcError as exc:
+                if self._targets.moves_on(exc.code(), moved):
+                    moved += 1
+                    continue
+                raise errors.from_rpc_error(exc) from exc
 
     def cancel(self, task_id: str, *, timeout: float | None = None, metadata: Metadata | None = None) -> bool:
         """Stop a task; True when it was live and is now being cancelled, False when it had ended."""

@@ -82,7 +82,11 @@ class InterpretServiceServicer:
         the field) or NOT_FOUND for an unknown set or poem number. Beyond the server's capacity the call
         fails at once with RESOURCE_EXHAUSTED and a google.rpc.RetryInfo. A request whose `request_id`
         matches a running or recently finished task of the same caller re-attaches to that task and
-        replays its events from the start instead of starting a second one.
+        replays its events from the start instead of starting a second one — on any server replica that
+        shares the task's event log. A task that ended UNAVAILABLE because its server was lost or drained
+        or its event log failed (ErrorInfo reason REPLICA_LOST, TASK_LOST, SERVER_DRAINING,
+        EVENT_LOG_UNAVAILABLE or EVENT_LOG_LOST) releases its `request_id`: the same request sent again
+        starts a new task.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -142,6 +142,25 @@ OPTIONS: list[Option] = [
         "where task events are kept for Watch: memory (this replica) or redis://HOST:PORT/DB (shared)",
         "memory",
     ),
+    Option(
+        "--lease",
+        "with a shared event log: seconds a server's lease lasts unrenewed; when a server dies, its tasks"
+        " end UNAVAILABLE (REPLICA_LOST) within --lease plus --lease-tick",
+        5.0,
+        float,
+    ),
+    Option(
+        "--lease-tick",
+        "seconds between sweeps for lost servers (leases are renewed every min(tick, lease/3))",
+        1.0,
+        float,
+    ),
+    Option(
+        "--workers",
+        "server processes on one port (SO_REUSEPORT); more than 1 needs --event-log redis://…",
+        1,
+        int,
+    ),
     Option("--metrics-listen", "serve Prometheus metrics on HOST:PORT (empty: off)", ""),
     Option(
         "--otel", "export OpenTelemetry spans per task and stage (needs the tracing extra)", False, parse_bool
@@ -178,7 +197,13 @@ def parser(prog: str = "qianshi-server", options: Sequence[Option] = OPTIONS) ->
 
 
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    return parser().parse_args(argv)
+    p = parser()
+    args = p.parse_args(argv)
+    if not 0 < args.lease_tick < args.lease:
+        p.error(f"--lease-tick ({args.lease_tick}) must be positive and shorter than --lease ({args.lease})")
+    if args.workers < 1:
+        p.error(f"--workers must be at least 1, got {args.workers}")
+    return args
 
 
 def options_table(options: Sequence[Option] = OPTIONS) -> str:

@@ -53,6 +53,8 @@ class Running:
     stop: asyncio.Event
     """Set it to shut the server down gracefully (what SIGTERM does)."""
     health: HealthServicer
+    metrics_port: int | None = None
+    """The port of ``--metrics-listen`` (None when metrics are off)."""
 
 
 async def serve(
@@ -107,8 +109,10 @@ async def serve(
             guards = auth.interceptors(
                 tokens, open_health=args.auth_open_health, open_reflection=args.auth_open_reflection
             )
+            # Never share the port by accident; ``--workers`` shares it on purpose (workers.py).
+            reuse_port = 1 if getattr(args, "reuse_port", False) else 0
             server = grpc.aio.server(
-                options=[("grpc.so_reuseport", 0), *security.server_options(args)],
+                options=[("grpc.so_reuseport", reuse_port), *security.server_options(args)],
                 interceptors=[*ops.interceptors, *guards, security.RequestGuard()],
             )
             interpret_service_pb2_grpc.add_InterpretServiceServicer_to_server(servicer, server)
@@ -141,9 +145,10 @@ async def serve(
             gc.collect()
             gc.freeze()
             gc.set_threshold(10_000, 20, 100)
+            metrics_port = await ops.start()
             print(f"qianshi-server serving on port {port}", file=sys.stderr, flush=True)
             if on_ready is not None:
-                on_ready(Running(port, servicer, registry, stop, health))
+                on_ready(Running(port, servicer, registry, stop, health, metrics_port))
             async with asyncio.TaskGroup() as group:
                 saver = group.create_task(_save_periodically(estimates))
                 operations = group.create_task(ops.run(registry, lambda: servicer.streams))
@@ -206,11 +211,20 @@ def _progress_bar(label: str) -> Callable[[int, int], None]:
     return report
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    args = config.parse(argv)
+def configure_logging(args: argparse.Namespace) -> None:
     logs.configure(args.log_level, args.log_format, sys.stderr)
     for noisy in ("httpx", "httpx2", "httpcore"):  # one INFO line per LLM request otherwise
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = config.parse(argv)
+    configure_logging(args)
+    if args.workers != 1:
+        from qianshi.server import workers
+
+        workers.main(args)  # N processes of ``serve`` on one port, under a supervisor
+        return
     try:
         asyncio.run(serve(args))
     except KeyboardInterrupt:

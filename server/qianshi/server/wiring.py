@@ -42,6 +42,29 @@ def retriever(args: argparse.Namespace, state_dir: Path) -> Retriever:
     return EmbeddedRetriever(path, cache_dir=state_dir / "cache", corpus_path=corpus_path)
 
 
+async def worker_stores(
+    args: argparse.Namespace, state_dir: Path, count: int, progress: Callable[[int, int], None] | None = None
+) -> list[str]:
+    """For ``--workers``: build or open the embedded index once, before the workers start. Returns
+    each worker's ``--qdrant-path``: the same folder for all of them — Qdrant Edge shards written
+    without a write-ahead log take no lock, so any number of processes open them (and a copy per
+    worker would cost the shards' apparent size, hundreds of MB, each). With ``--qdrant-url`` the
+    workers share the Qdrant server and keep their options as they are.
+
+    The one place that knows how the embedded engine keeps its store: adapt it with the engine.
+    """
+    if args.qdrant_url:
+        return [args.qdrant_path] * count
+    built = retriever(args, state_dir)
+    built.launch()
+    try:
+        await built.start(progress)
+    finally:
+        await built.aclose()
+    source = Path(args.qdrant_path).expanduser() if args.qdrant_path else state_dir / "qdrant"  # noqa: ASYNC240
+    return [str(source)] * count
+
+
 def generator(args: argparse.Namespace) -> Generator:
     """The generator named by ``--llm``, behind the grounded fallback when ``--llm-fallback grounded``."""
     from qianshi.server.backends.generation.grounded.generator import GroundedGenerator
@@ -101,8 +124,16 @@ def event_log(args: argparse.Namespace) -> EventLog:
     if choice.startswith(("redis://", "rediss://", "unix://")):
         from qianshi.server.tasks.redis_log import RedisEventLog
 
-        return RedisEventLog(choice)
+        try:
+            return RedisEventLog(choice, lease_s=args.lease, tick_s=args.lease_tick)
+        except ValueError as exc:
+            raise SystemExit(f"--lease / --lease-tick: {exc}") from None
     raise SystemExit(f"--event-log must be memory or redis://HOST:PORT/DB, got {choice!r}")
+
+
+def shared_event_log(args: argparse.Namespace) -> bool:
+    """True when ``--event-log`` names a log that several server processes can share."""
+    return args.event_log.strip().startswith(("redis://", "rediss://", "unix://"))
 
 
 def trace_headers(args: argparse.Namespace) -> Callable[[GenerationRequest], Mapping[str, str]] | None:
@@ -118,8 +149,9 @@ class Operations:
     """What runs beside the pipeline: the (shared) event log, metrics, tracing, log context.
 
     ``events`` is the log the registry uses (observed by metrics, tracing and the log context);
-    ``interceptors`` go to the gRPC server; ``run`` runs the exporter, the loop-lag monitor and the
-    cross-replica cancel listener until cancelled; ``aclose`` releases them all.
+    ``interceptors`` go to the gRPC server; ``start`` starts the metrics exporter; ``run`` runs the
+    loop-lag monitor, the cross-replica cancel listener and the replica lease until cancelled;
+    ``aclose`` releases them all.
     """
 
     def __init__(self, args: argparse.Namespace) -> None:
@@ -129,6 +161,8 @@ class Operations:
         self.args = args
         self.log = event_log(args)
         self.metrics = metrics.ServerMetrics() if args.metrics_listen else None
+        if self.metrics is not None and args.llm == "vllm":  # the in-process engine's own vllm:* metrics
+            self.metrics.registry.register(metrics.ForeignMetrics("vllm:"))
         self.tracer = tracing.setup(args.otel_endpoint) if args.otel else None
         observers: list[metrics.Observer] = [logs.LogContext()]
         observers += [o for o in (self.metrics, self.tracer) if o is not None]
@@ -139,19 +173,31 @@ class Operations:
         self.remote_cancel = getattr(self.log, "request_cancel", None)
         self._exporter: metrics.Exporter | None = None
 
+    async def start(self) -> int | None:
+        """Start the metrics exporter (before serving, so its port is known); returns the port."""
+        from qianshi.server.observability import metrics
+
+        if self.metrics is None:
+            return None
+        self._exporter = await metrics.start_exporter(self.args.metrics_listen, self.metrics.registry)
+        logging.getLogger(__name__).info("metrics on port %d", self._exporter.port)
+        return self._exporter.port
+
     async def run(self, registry: Registry, streams: Callable[[], float]) -> None:
-        """Serve metrics and listen for cancel requests of other replicas, until cancelled."""
+        """Watch the loop, listen for cancel requests of other replicas and hold this replica's
+        lease (a shared log), until cancelled."""
         from qianshi.server.observability import metrics
 
         async with asyncio.TaskGroup() as group:
             if self.metrics is not None:
                 self.metrics.track(lambda: registry.active, streams)
-                self._exporter = await metrics.start_exporter(self.args.metrics_listen, self.metrics.registry)
-                logging.getLogger(__name__).info("metrics on port %d", self._exporter.port)
                 group.create_task(metrics.watch_loop_lag(self.metrics))
             listen = getattr(self.log, "listen_cancels", None)
             if listen is not None:
                 group.create_task(listen(registry.cancel_local))
+            maintain = getattr(self.log, "maintain", None)
+            if maintain is not None:
+                group.create_task(maintain())
 
     async def aclose(self) -> None:
         if self._exporter is not None:

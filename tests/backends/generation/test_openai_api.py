@@ -194,6 +194,35 @@ async def test_per_request_headers_reach_the_server(make: Make):
         await drain(generator)
 
 
+async def test_sequential_streams_reuse_one_connection_and_send_the_key_and_the_task_id(
+    make: Make, standin: str
+):
+    before = await stats(standin)
+    generator = make(api_key="sk-test")
+    for i in range(3):
+        await drain(generator, request_id=f"t_reuse{i}")
+    after = await stats(standin)
+    assert after["requests"] - before["requests"] == 3
+    assert after["connections"] - before["connections"] == 1
+    assert after["last_request_id"] == "t_reuse2"
+    assert after["last_authorization"] == "Bearer sk-test"
+
+
+async def test_a_closed_stream_is_not_reused(make: Make, standin: str):
+    """A stream left early closes its connection (that is how the server learns to abort)."""
+    generator = make("standin:ttft=0,rate=50,tokens=400")
+    before = await stats(standin)
+    stream = generator.stream(request())
+    async with asyncio.timeout(10):
+        assert (await anext(stream)).text
+    await stream.aclose()  # type: ignore[attr-defined]
+    await stats(standin, disconnects=before["client_disconnects"] + 1)
+    await drain(make(), request_id="t_after")  # a new generator: its own pool
+    await drain(generator, max_tokens=5)
+    after = await stats(standin)
+    assert after["connections"] - before["connections"] == 3
+
+
 def test_discover_model_reads_the_served_model_and_context(standin: str):
     assert discover_model(standin) == ("standin", 8192)
 

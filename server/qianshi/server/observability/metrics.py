@@ -15,6 +15,9 @@ Nothing in the pipeline knows about metrics. They are collected at three seams:
 
 Every metric lives in the ``CollectorRegistry`` of its ``ServerMetrics`` (never the global one), so a
 test can run several servers in one process. The exporter is prometheus_client's threaded HTTP server.
+With ``--llm vllm`` the engine runs in this process and registers its own ``vllm:*`` metrics (running
+and waiting requests, KV cache use, TTFT …) in prometheus_client's global registry; ``ForeignMetrics``
+serves them beside ours, as ``vllm serve``'s ``/metrics`` would.
 """
 
 from __future__ import annotations
@@ -62,8 +65,11 @@ class MeteredEventLog:
         self.inner = inner
         self.observers = observers
 
-    async def create(self, meta: TaskMeta) -> None:
-        await self.inner.create(meta)
+    async def create(self, meta: TaskMeta) -> str:
+        return await self.inner.create(meta)
+
+    async def claimed(self, owner: str, request_id: str) -> str | None:
+        return await self.inner.claimed(owner, request_id)
 
     async def meta(self, task_id: str) -> TaskMeta | None:
         return await self.inner.meta(task_id)
@@ -244,6 +250,20 @@ class _PerEventCollector(Collector):
         for cls, count in self.metrics._kind.items():
             events.add_metric([ev._KINDS[cls]], float(count[0]))
         yield events
+
+
+class ForeignMetrics(Collector):
+    """The metrics another library in this process registered globally, by name prefix."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    def collect(self) -> Iterator[Metric]:
+        from prometheus_client import REGISTRY
+
+        for metric in REGISTRY.collect():
+            if metric.name.startswith(self.prefix):
+                yield metric
 
 
 async def watch_loop_lag(metrics: ServerMetrics | GatewayMetrics, interval_s: float = 0.1) -> None:

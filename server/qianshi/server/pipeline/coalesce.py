@@ -1,12 +1,14 @@
 """Coalescing of generated text: a fast engine must not flood the stream with one event per token.
 
 Text is held until it ends a clause (Chinese or Latin clause punctuation, a line break) or until a
-short window has passed since the first held piece, whichever comes first; the held text never ends
-in half a character (a lone surrogate or the replacement character of an incomplete UTF-8 sequence).
-Text that is already there is never held back for a clause: when more pieces wait in the inbox (a
-generator that writes a whole answer at once, or a burst of an engine's tokens read together), they
-join the held text up to ``MAX_HELD_CHARS``, so a short answer that exists all at once goes out as one
-or two events instead of one per clause (each event costs the server a gRPC write).
+short window has passed since the first held piece, whichever comes first — except the first text of
+a generation, which goes out at once (the time to the first token is what a reader waits on); the
+held text never ends in half a character (a lone surrogate or the replacement character of an
+incomplete UTF-8 sequence). Text that is already there is never held back for a clause, nor sent
+ahead of the rest: when more pieces wait in the inbox (a generator that writes a whole answer at
+once, or a burst of an engine's tokens read together), they join the held text up to
+``MAX_HELD_CHARS``, so a short answer that exists all at once goes out as one or two events instead
+of one per clause (each event costs the server a gRPC write).
 The upstream is read by a pump task so the window can expire while the engine is silent. The pump
 is owned by the generator's ``try/finally`` rather than a task group, because an async generator must
 not yield from inside a task group (anyio's rule): callers close it with ``contextlib.aclosing``.
@@ -61,6 +63,7 @@ async def coalesce(
     held_tokens = 0
     held_chars = 0
     held_since = 0.0
+    first = True
 
     def take() -> GenerationChunk:
         nonlocal held_tokens, held_chars
@@ -114,14 +117,15 @@ async def coalesce(
             held_tokens += chunk.tokens
             held_chars += len(chunk.text)
             text = chunk.text
-            # A clause ends the held text only when nothing more is waiting: text already here costs no
-            # latency to join, and each piece sent is an event (a write) for the server.
+            # The first text, or a clause's end, goes out only when nothing more is waiting: text
+            # already here costs no latency to join, and each piece sent is an event (a write).
             due = (
-                (text[-1] in CLAUSE_END and not inbox)
+                ((first or text[-1] in CLAUSE_END) and not inbox)
                 or held_chars >= MAX_HELD_CHARS
                 or loop.time() - held_since >= window_s
             )
             if due and _splittable(text):
+                first = False
                 yield take()
     finally:
         if not pumper.done():

@@ -6,6 +6,12 @@ per task, the task's metadata and its events in ``seq`` order; ``follow`` replay
 seq and then waits for new ones until the terminal event. Readers never slow the writer down: each
 reader keeps only a cursor, so a reader that stops reading costs nothing but the (bounded) log itself.
 The Redis Streams implementation lets several server replicas share the logs.
+
+A log also keeps the request-id claims: ``create`` starts a task's log only if its caller's
+``request_id`` is not already claimed by a task the log knows, so a retry — on any replica sharing the
+log — re-attaches instead of starting a second task. A task that ends with one of ``RESTART_REASONS``
+(its server was lost or drained: nothing about the request was wrong) gives its claim back, so a retry
+with the same request id starts the task again.
 """
 
 from __future__ import annotations
@@ -30,13 +36,26 @@ class TaskMeta:
     request_id: str
 
 
+RESTART_REASONS = frozenset(
+    {"REPLICA_LOST", "TASK_LOST", "SERVER_DRAINING", "EVENT_LOG_UNAVAILABLE", "EVENT_LOG_LOST"}
+)
+"""Reasons of terminal failures that release the task's request id (a retry starts a new task): the
+task's server was lost or drained, or its shared event log failed under it."""
+
+
 class LogFull(Exception):
     """The task's log reached MAX_EVENTS_PER_TASK."""
 
 
 class EventLog(Protocol):
-    async def create(self, meta: TaskMeta) -> None:
-        """Start the log of a new task."""
+    async def create(self, meta: TaskMeta) -> str:
+        """Start the log of a new task and claim its (owner, request_id), in one step; returns
+        ``meta.task_id``. When that request id is already claimed by a task the log still knows,
+        nothing is created and that task's id is returned instead."""
+        ...
+
+    async def claimed(self, owner: str, request_id: str) -> str | None:
+        """The id of the task that holds ``owner``'s ``request_id``, or None."""
         ...
 
     async def meta(self, task_id: str) -> TaskMeta | None:

@@ -1,7 +1,8 @@
 """The default event log: every task's events in this process's memory (one server replica).
 
 Readers are cursors over a task's list of events; a writer wakes them through one shared future, so a
-reader that stops reading costs nothing but the (bounded) list itself.
+reader that stops reading costs nothing but the (bounded) list itself. Request-id claims live beside
+the logs and go with them when they expire (or when the task ends with a restart reason).
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ import asyncio
 from collections.abc import AsyncIterator
 
 from qianshi.server.errors import NotFound
-from qianshi.server.pipeline.eventlog import MAX_EVENTS_PER_TASK, LogFull, TaskMeta
-from qianshi.server.pipeline.events import Event
+from qianshi.server.pipeline.eventlog import MAX_EVENTS_PER_TASK, RESTART_REASONS, LogFull, TaskMeta
+from qianshi.server.pipeline.events import Event, Failure
 
 
 class _TaskLog:
@@ -37,14 +38,32 @@ class _TaskLog:
 class MemoryEventLog:
     """Event logs in this process's memory (one server replica)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, claims: bool = True) -> None:
         self._logs: dict[str, _TaskLog] = {}
+        self._claims: dict[tuple[str, str], str] = {}
+        self._claiming = claims
+        """False for a mirror of a shared log, whose claims the shared store keeps."""
 
     def __len__(self) -> int:
         return len(self._logs)
 
-    async def create(self, meta: TaskMeta) -> None:
+    async def create(self, meta: TaskMeta) -> str:
+        if meta.request_id and self._claiming:
+            held = await self.claimed(meta.owner, meta.request_id)
+            if held is not None:
+                return held
+            self._claims[(meta.owner, meta.request_id)] = meta.task_id
         self._logs[meta.task_id] = _TaskLog(meta)
+        return meta.task_id
+
+    async def claimed(self, owner: str, request_id: str) -> str | None:
+        held = self._claims.get((owner, request_id))
+        return held if held is not None and held in self._logs else None
+
+    def _release(self, meta: TaskMeta) -> None:
+        key = (meta.owner, meta.request_id)
+        if meta.request_id and self._claims.get(key) == meta.task_id:
+            del self._claims[key]
 
     async def meta(self, task_id: str) -> TaskMeta | None:
         log = self._logs.get(task_id)
@@ -56,6 +75,8 @@ class MemoryEventLog:
             raise LogFull(event.task_id)
         log.events.append(event)
         log.wake()
+        if isinstance(event.payload, Failure) and event.payload.reason in RESTART_REASONS:
+            self._release(log.meta)
 
     async def follow(self, task_id: str, after_seq: int) -> AsyncIterator[Event]:
         log = self._logs.get(task_id)
@@ -75,7 +96,13 @@ class MemoryEventLog:
             await asyncio.shield(log.wait())
 
     async def expire(self, task_id: str, retention_s: float) -> None:
-        asyncio.get_running_loop().call_later(retention_s, self._logs.pop, task_id, None)
+        asyncio.get_running_loop().call_later(retention_s, self._forget, task_id)
+
+    def _forget(self, task_id: str) -> None:
+        log = self._logs.pop(task_id, None)
+        if log is not None:
+            self._release(log.meta)
 
     async def aclose(self) -> None:
         self._logs.clear()
+        self._claims.clear()

@@ -11,6 +11,11 @@ Writes leave in arrival order and a task's appends are sequential, so a task's e
 stream in seq order. A write is never withdrawn: cancelling the caller (a task being cancelled while
 it appends) leaves the write to finish, so the task's next event — its terminal one — follows it
 without a gap. ``on_written`` runs, in order, for each event once Redis has stored it.
+
+Only a task's first event creates its stream; later ones are written with ``NOMKSTREAM``, so a log
+that vanished under a running task (Redis restarted without persistence, or the keys were evicted)
+is reported — ``BackendUnavailable`` with reason EVENT_LOG_LOST — instead of being silently begun
+again from the middle.
 """
 
 from __future__ import annotations
@@ -50,6 +55,15 @@ def translated() -> Iterator[None]:
         yield
     except rexc.RedisError as exc:
         raise translate(exc) from exc
+
+
+def log_lost() -> BackendUnavailable:
+    """A task's stream is gone from Redis while the task runs."""
+    return BackendUnavailable(
+        "the task's event log is gone from the shared store (Redis restarted or evicted it)",
+        reason="EVENT_LOG_LOST",
+        retry_after_s=0.0,
+    )
 
 
 def id_taken(exc: BaseException) -> bool:
@@ -124,7 +138,8 @@ class BatchWriter:
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for write in batch:
-                    pipe.xadd(write.key, {FIELD: write.data}, id=f"0-{write.event.seq}")
+                    first = write.event.seq == 1
+                    pipe.xadd(write.key, {FIELD: write.data}, id=f"0-{write.event.seq}", nomkstream=not first)
                     if write.event.seq == 1:  # a stream exists from its first entry: give it the TTL
                         pipe.expire(write.key, self._ttl_s)
                 results: list[Any] = await pipe.execute(raise_on_error=False)
@@ -142,6 +157,9 @@ class BatchWriter:
                 error = translate(result)
                 error.__cause__ = result
                 write.done.set_exception(error)
+                continue
+            if result is None:  # NOMKSTREAM: the stream no longer exists
+                write.done.set_exception(log_lost())
                 continue
             try:
                 await self._on_written(write.event)

@@ -1,24 +1,31 @@
 """The event log in Redis Streams, shared by every server replica (``--event-log redis://…``).
 
-Layout, per task: a hash ``qianshi:task:<id>:meta`` (owner, request id) and a stream
-``qianshi:task:<id>:events`` whose entries have the explicit ids ``0-<seq>`` and one field ``e``, the
-event as compact JSON (``codec``). Explicit ids make Redis enforce the log's order: XADD refuses
-an id that is not past the stream's last, so a seq is written at most once, and a reader resumes after
-seq K with ``XREAD … 0-K``, which delivers K+1 … exactly once. Retention is Redis's: both keys get a
-generous TTL at creation (a crashed replica's tasks do not live forever) and the registry's retention
-once the task has ended (``EXPIRE``).
+Layout (every key: ``redis_scripts``), per task: a hash ``qianshi:task:<id>:meta`` (owner, request id,
+replica) and a stream ``qianshi:task:<id>:events`` whose entries have the explicit ids ``0-<seq>`` and
+one field ``e``, the event as compact JSON (``codec``). Explicit ids make Redis enforce the log's order:
+XADD refuses an id that is not past the stream's last, so a seq is written at most once, and a reader
+resumes after seq K with ``XREAD … 0-K``, which delivers K+1 … exactly once. Retention is Redis's: the
+keys get a generous TTL at creation (a crashed replica's tasks do not live forever) and the registry's
+retention once the task has ended (``EXPIRE``).
+
+Request ids: ``create`` claims the caller's request id and creates the task's meta in one script
+(``SET NX``), so concurrent retries on several replicas make one task; the claim lives as long as the
+task's keys, and is released when the task ends with a restart reason (lost, drained).
 
 Reads: tasks created by this replica are followed from a local in-memory mirror (the common case — an
 ``Interpret`` stream reads its own task — costs no Redis round trip); other tasks are followed with
 ``XREAD BLOCK``, in blocks of a few seconds so a reader gives back its connection regularly. Each
 remote reader holds one pooled connection while it blocks.
 
-A task whose server dies stops getting events. Live tasks are never silent for more than a tick
-interval (DESIGN.md invariant 1), so a remote reader that hears nothing for ``lost_after_s`` appends
-the terminal failure itself (UNAVAILABLE, reason TASK_LOST) with the next seq: if the runner was alive
-after all, XADD refuses that seq and the reader simply goes on reading; if it succeeded, every reader
-sees the same terminal event, and a writer that comes back finds its task fenced (no event is accepted
-after someone else's).
+A task whose server dies stops getting events. Each replica holds a lease (``redis_leases``); when a
+replica's lease expires, the first replica to notice — any replica's sweeper, or a remote reader that
+heard nothing for ``lease_s + tick_s`` — appends the terminal failure (UNAVAILABLE, REPLICA_LOST, the
+text so far) with the next seq, atomically (``declare_lost``), so every reader sees the same one
+terminal event. A runner that was alive after all finds its task fenced: XADD refuses its next seq.
+A task whose replica lives but which writes nothing for ``lost_after_s`` (far beyond any tick) is
+ended the same way with reason TASK_LOST — at once (after ``lease_s + tick_s``) when its replica no
+longer lists it: it ended there, but its terminal event never reached Redis (Redis was unreachable). A stream or meta that vanishes under a reader (Redis
+restarted without persistence) ends its read with UNAVAILABLE, EVENT_LOG_LOST.
 
 Cancel reaches only the replica that runs the task, so ``request_cancel`` publishes the task id on a
 pub/sub channel that every replica listens to (``listen_cancels``).
@@ -38,14 +45,15 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any, cast
 
 import redis.asyncio as aioredis
-from qianshi.server.domain import Stage
-from qianshi.server.errors import BackendFailed, BackendUnavailable, ErrorCode, NotFound, QianshiError
-from qianshi.server.pipeline.eventlog import MAX_EVENTS_PER_TASK, LogFull, TaskMeta
+from qianshi.server.errors import BackendFailed, BackendUnavailable, NotFound, QianshiError
+from qianshi.server.pipeline.eventlog import MAX_EVENTS_PER_TASK, RESTART_REASONS, LogFull, TaskMeta
 from qianshi.server.pipeline.events import Event, Failure
-from qianshi.server.pipeline.messages import message
-from qianshi.server.tasks import codec
+from qianshi.server.tasks import codec, redis_scripts
+from qianshi.server.tasks.lost import REPLICA_LOST, TASK_LOST, lost_event
 from qianshi.server.tasks.memory_log import MemoryEventLog
-from qianshi.server.tasks.redis_io import FIELD, BatchWriter, id_taken, translated
+from qianshi.server.tasks.redis_io import FIELD, BatchWriter, id_taken, log_lost, translated
+from qianshi.server.tasks.redis_leases import ReplicaLeases
+from qianshi.server.tasks.redis_scripts import Keys, claim_value, parse_claim
 
 log = logging.getLogger(__name__)
 _BATCH = 512
@@ -65,6 +73,8 @@ class RedisEventLog:
         prefix: str = "qianshi",
         create_ttl_s: float = 86_400.0,
         block_s: float = 4.0,
+        lease_s: float = 5.0,
+        tick_s: float = 1.0,
         lost_after_s: float = 30.0,
         lost_retention_s: float = 300.0,
         max_connections: int = 64,
@@ -85,32 +95,60 @@ class RedisEventLog:
                 url, max_connections=max_readers, timeout=None, socket_timeout=block_s + 10.0, **common
             )
         )
+        self.keys = Keys(prefix)
         self.prefix = prefix
         self.create_ttl_s = create_ttl_s
         self.block_s = block_s
         self.lost_after_s = lost_after_s
         self.lost_retention_s = lost_retention_s
-        self.cancel_channel = f"{prefix}:cancel"
-        self._local = MemoryEventLog()
+        self.cancel_channel = self.keys.cancel_channel
+        self.leases = ReplicaLeases(
+            self._redis, self.keys, self._declare_replica_lost, lease_s=lease_s, tick_s=tick_s
+        )
+        self._create = self._redis.register_script(redis_scripts.CREATE)
+        self._expire = self._redis.register_script(redis_scripts.EXPIRE)
+        self._lost = self._redis.register_script(redis_scripts.LOST)
+        self._local = MemoryEventLog(claims=False)
         self._fenced: set[str] = set()
+        self._release: set[str] = set()
         self._writer = BatchWriter(self._redis, int(create_ttl_s), self._mirror)
+        self._keeper: asyncio.Task[None] | None = None
 
-    def _meta_key(self, task_id: str) -> str:
-        return f"{self.prefix}:task:{task_id}:meta"
-
-    def _events_key(self, task_id: str) -> str:
-        return f"{self.prefix}:task:{task_id}:events"
+    @property
+    def replica(self) -> str:
+        """This replica's id (each server process is one replica)."""
+        return self.leases.replica
 
     # writing ---------------------------------------------------------------------------------------
 
-    async def create(self, meta: TaskMeta) -> None:
-        key = self._meta_key(meta.task_id)
+    async def create(self, meta: TaskMeta) -> str:
+        task_id, owner, request_id = meta.task_id, meta.owner, meta.request_id
+        keys = [
+            self.keys.meta(task_id),
+            self.keys.claim(owner, request_id),
+            self.keys.replica_tasks(self.replica),
+            self.keys.replicas,
+            self.keys.lease(self.replica),
+        ]
+        args: list[str | int] = [task_id, owner, request_id, self.replica, int(self.create_ttl_s)]
+        args += [claim_value(task_id, owner), self.leases.lease_ms, self.prefix]
+        self._keep_lease()
         with translated():
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.hset(key, mapping={"owner": meta.owner, "request_id": meta.request_id})
-                pipe.expire(key, int(self.create_ttl_s))
-                await pipe.execute()
+            held = await self._create(keys=keys, args=args)
+        if held is not None:
+            earlier = parse_claim(held, owner)
+            if earlier is None:
+                raise BackendFailed(
+                    "a request id claim of another caller collided", reason="EVENT_LOG_FAILED"
+                )
+            return earlier
         await self._local.create(meta)
+        return task_id
+
+    async def claimed(self, owner: str, request_id: str) -> str | None:
+        with translated():
+            held = await self._redis.get(self.keys.claim(owner, request_id))
+        return parse_claim(held, owner)
 
     async def append(self, event: Event) -> None:
         task_id = event.task_id
@@ -118,13 +156,15 @@ class RedisEventLog:
             raise LogFenced(f"task {task_id} was ended by another server", reason="TASK_LOST")
         if event.seq > MAX_EVENTS_PER_TASK and not event.terminal:
             raise LogFull(task_id)
-        key, data = self._events_key(task_id), codec.encode(event)
+        if isinstance(event.payload, Failure) and event.payload.reason in RESTART_REASONS:
+            self._release.add(task_id)  # its request id is given back at ``expire``
+        key, data = self.keys.events(task_id), codec.encode(event)
         try:
             await self._writer.xadd(key, event, data)  # mirrors it locally once stored
         except QianshiError as exc:
             if not id_taken(exc):
-                # Redis is down or refused it: this replica's own readers still get the event, and the
-                # terminal failure the task reports next, instead of waiting forever.
+                # Redis is down or lost the log: this replica's own readers still get the event, and
+                # the terminal failure the task reports next, instead of waiting forever.
                 await self._mirror(event)
                 raise
             if not await self._already_written(key, event.seq, data):
@@ -153,14 +193,20 @@ class RedisEventLog:
             await self._mirror(codec.decode(fields[FIELD]))
 
     async def expire(self, task_id: str, retention_s: float) -> None:
+        meta = await self._local.meta(task_id)
         await self._local.expire(task_id, retention_s)  # first: the mirror is freed even if Redis is down
         self._fenced.discard(task_id)
-        ttl_ms = max(int(retention_s * 1000), 1)
+        release = task_id in self._release
+        self._release.discard(task_id)
+        claim = self.keys.claim(meta.owner, meta.request_id) if meta is not None else self.keys.no_claim
+        keys = [
+            self.keys.meta(task_id),
+            self.keys.events(task_id),
+            claim,
+            self.keys.replica_tasks(self.replica),
+        ]
         with translated():
-            async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.pexpire(self._meta_key(task_id), ttl_ms)
-                pipe.pexpire(self._events_key(task_id), ttl_ms)
-                await pipe.execute()
+            await self._expire(keys=keys, args=[task_id, max(int(retention_s * 1000), 1), int(release)])
 
     # reading ---------------------------------------------------------------------------------------
 
@@ -169,7 +215,7 @@ class RedisEventLog:
         if local is not None:
             return local
         with translated():
-            raw: dict[bytes, bytes] = await self._redis.hgetall(self._meta_key(task_id))  # type: ignore[assignment]
+            raw: dict[bytes, bytes] = await self._redis.hgetall(self.keys.meta(task_id))  # type: ignore[assignment]
         if not raw:
             return None
         return TaskMeta(task_id, raw.get(b"owner", b"").decode(), raw.get(b"request_id", b"").decode())
@@ -183,7 +229,7 @@ class RedisEventLog:
             return
         if await self.meta(task_id) is None:
             raise NotFound(f"task {task_id} is unknown or has expired", reason="TASK_NOT_FOUND")
-        key = self._events_key(task_id)
+        key = self.keys.events(task_id)
         last = max(after_seq, 0)
         with translated():
             async with self._redis.pipeline(transaction=False) as pipe:
@@ -202,11 +248,8 @@ class RedisEventLog:
                     return
             if entries:
                 heard = time.monotonic()
-            elif time.monotonic() - heard >= self.lost_after_s:
-                await self._declare_lost(task_id, last)
-                heard = time.monotonic()
-            elif await self.meta(task_id) is None:
-                raise NotFound(f"task {task_id} has expired", reason="TASK_NOT_FOUND")
+            else:
+                await self._check_silent(task_id, time.monotonic() - heard)
             # XREAD BLOCK answers at once when entries past ``last`` exist, else waits up to block_s.
             with translated():
                 reply = await self._readers.xread(
@@ -214,51 +257,93 @@ class RedisEventLog:
                 )
             entries = _entries(reply)
 
-    async def _declare_lost(self, task_id: str, last_seq: int) -> None:
-        """End a task whose server stopped reporting, unless its runner writes first."""
-        key = self._events_key(task_id)
+    async def _check_silent(self, task_id: str, silent_s: float) -> None:
+        """A remote reader heard nothing for ``silent_s``: is the task's log gone, or its replica?"""
+        meta_key = self.keys.meta(task_id)
         with translated():
             async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.xrange(key, min="0-1", max="0-1")
-                pipe.xrevrange(key, max="+", min="-", count=1)
-                first, newest = await pipe.execute()
-        previous = codec.decode(newest[0][1][FIELD]) if newest else None
-        if previous is not None and (previous.seq != last_seq or previous.terminal):
-            return  # it moved on after all; the next read gets it
-        accepted = codec.decode(first[0][1][FIELD]) if first else None
-        locale = getattr(accepted.payload, "locale", "zh-Hant") if accepted is not None else "zh-Hant"
-        reason = "the server running this task stopped reporting; start it again"
-        now = time.time()
-        lost = Event(
-            task_id=task_id,
-            seq=last_seq + 1,
-            stage=Stage.DONE,
-            percent=previous.percent if previous is not None else 0.0,
-            message=message(locale, "failed", reason=reason),
-            elapsed_s=previous.elapsed_s + (now - previous.timestamp) if previous is not None else 0.0,
-            eta_s=None,
-            timestamp=now,
-            payload=Failure(ErrorCode.UNAVAILABLE, reason, "TASK_LOST", retry_after_s=1.0),
-        )
-        try:
+                pipe.exists(meta_key)
+                pipe.hget(meta_key, "replica")
+                exists, replica = await pipe.execute()
+        if not exists:
+            raise log_lost()
+        leases = self.leases
+        if replica and silent_s >= leases.lease_s + leases.tick_s:
+            runner = replica.decode()
             with translated():
-                await self._redis.xadd(key, {FIELD: codec.encode(lost)}, id=f"0-{lost.seq}")
-        except BackendFailed as exc:
-            if id_taken(exc):
-                return  # the runner wrote that seq first: not lost
-            raise
-        log.warning(
-            "task declared lost after %.0f s of silence", self.lost_after_s, extra={"task_id": task_id}
-        )
-        with contextlib.suppress(BackendUnavailable, BackendFailed):
-            await self.expire(task_id, self.lost_retention_s)
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    pipe.exists(self.keys.lease(runner))
+                    pipe.sismember(self.keys.replica_tasks(runner), task_id)
+                    alive, running = await pipe.execute()
+            if not alive:
+                await self.declare_lost(task_id, REPLICA_LOST, replica=runner)
+                return
+            if not running:  # it ended on its replica, but its end never reached Redis
+                await self.declare_lost(task_id, TASK_LOST)
+                return
+        if silent_s >= self.lost_after_s:
+            await self.declare_lost(task_id, TASK_LOST)
+
+    # ending lost tasks -----------------------------------------------------------------------------
+
+    async def _declare_replica_lost(self, task_id: str, replica: str) -> bool:
+        return await self.declare_lost(task_id, REPLICA_LOST, replica=replica)
+
+    async def declare_lost(self, task_id: str, reason: str, *, replica: str | None = None) -> bool:
+        """End a task nobody will finish with one terminal event (``lost.lost_event``), atomically.
+
+        With ``replica`` (reason REPLICA_LOST) only while that replica's lease is gone. Returns True
+        when this call wrote the event; False when the task had ended, its replica is alive, its log
+        is gone, or another replica wrote it first.
+        """
+        events_key, meta_key = self.keys.events(task_id), self.keys.meta(task_id)
+        for _ in range(3):  # the stream moved on between the read and the script: read again
+            with translated():
+                raw: dict[bytes, bytes] = await self._redis.hgetall(meta_key)  # type: ignore[assignment]
+                entries: Any = await self._redis.xrange(events_key, min="-", max="+")
+            events = [codec.decode(fields[FIELD]) for _, fields in entries]
+            if events and events[-1].terminal:
+                if replica is not None:  # it ended, but its replica died before taking it off its list
+                    with translated():
+                        await self._redis.srem(self.keys.replica_tasks(replica), task_id)
+                return False
+            owner, request_id = raw.get(b"owner", b"").decode(), raw.get(b"request_id", b"").decode()
+            runner = replica or raw.get(b"replica", b"").decode()
+            lost = lost_event(task_id, events, reason)
+            keys = [events_key, meta_key, self.keys.claim(owner, request_id)]
+            keys += [self.keys.replica_tasks(runner), self.keys.lease(runner)]
+            seen = entries[-1][0].decode() if entries else ""
+            args = [seen, f"0-{lost.seq}", codec.encode(lost), task_id]
+            args += [max(int(self.lost_retention_s * 1000), 1), int(replica is not None)]
+            with translated():
+                outcome = await self._lost(keys=keys, args=args)
+            if outcome == redis_scripts.LOST_WRITTEN:
+                log.warning("task ended as lost (%s)", reason, extra={"task_id": task_id})
+                return True
+            if outcome != redis_scripts.LOST_MOVED_ON:
+                return False
+        return False
+
+    # the replica's lease ---------------------------------------------------------------------------
+
+    def _keep_lease(self) -> None:
+        """Start renewing this replica's lease (and sweeping) if not yet: owned by this log."""
+        if self._keeper is None or self._keeper.done():
+            self._keeper = asyncio.get_running_loop().create_task(self.leases.run(), name="replica lease")
+
+    async def maintain(self) -> None:
+        """Hold this replica's lease and sweep for lost replicas until cancelled (a server runs it
+        from the start, so a replica that has started no task yet also ends the tasks of lost ones)."""
+        self._keep_lease()
+        assert self._keeper is not None
+        await asyncio.shield(self._keeper)
 
     # cancelling across replicas --------------------------------------------------------------------
 
     async def request_cancel(self, task_id: str) -> bool:
         """Ask every replica to cancel ``task_id``; False when its log already ended (or is gone)."""
         with translated():
-            newest: Any = await self._redis.xrevrange(self._events_key(task_id), max="+", min="-", count=1)
+            newest: Any = await self._redis.xrevrange(self.keys.events(task_id), max="+", min="-", count=1)
             if newest and codec.decode(newest[0][1][FIELD]).terminal:
                 return False
             await self._redis.publish(self.cancel_channel, task_id)
@@ -297,6 +382,11 @@ class RedisEventLog:
             await self._redis.ping()
 
     async def aclose(self) -> None:
+        if self._keeper is not None:
+            self._keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._keeper
+            self._keeper = None
         await self._writer.aclose()
         await self._local.aclose()
         await self._redis.aclose()

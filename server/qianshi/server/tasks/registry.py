@@ -4,7 +4,9 @@ Every task runs in the registry's task group (its owner for the server's lifetim
 the call that started it only as long as its disconnect policy allows: when its last reader goes away
 before the end, a task under the cancel policy is cancelled at once, and one under the keep-running
 policy gets a grace window for someone to re-attach. Ended tasks stay in the event log for the
-retention window, where ``Watch`` and ``request_id`` retries find them.
+retention window, where ``Watch`` and ``request_id`` retries find them. The request-id claims live in
+the event log (atomic in Redis when the log is shared), not here, so one request id names one task
+across every replica that shares the log.
 """
 
 from __future__ import annotations
@@ -63,7 +65,6 @@ class Registry:
         self.remote_cancel = remote_cancel
         """Asks the other replicas to cancel a task this one does not run (a shared event log's hook)."""
         self._live: dict[str, _Live] = {}
-        self._by_request: dict[tuple[str, str], str] = {}
         self._group: asyncio.TaskGroup | None = None
         self.accepting = True
 
@@ -86,11 +87,38 @@ class Registry:
     # starting and finding tasks -------------------------------------------------------------------
 
     async def start(self, spec: TaskSpec, owner: str, deadline: float | None) -> str:
-        """Start a task for ``spec`` — or, for a known (owner, request_id), return that task's id."""
-        if spec.request_id:
-            known = self._by_request.get((owner, spec.request_id))
-            if known is not None and await self.events.meta(known) is not None:
-                return known
+        """Start a task for ``spec`` — or, when the caller's ``request_id`` already names a task the
+        event log knows (started here or, with a shared log, on any replica), return that task's id.
+
+        The claim is taken with the log's ``create``, atomically, so concurrent retries on several
+        replicas start one task. A retry that meets a full or draining server still re-attaches.
+        """
+        assert self._group is not None, "use the registry as an async context manager"
+        task_id = new_task_id()
+        try:
+            self._check_capacity()
+            self.interpreter.admit(task_id)  # a full generation queue refuses the call here, before any work
+        except (BackendUnavailable, ResourceExhausted):
+            held = await self.events.claimed(owner, spec.request_id) if spec.request_id else None
+            if held is not None:
+                return held
+            raise
+        meta = TaskMeta(task_id, owner, spec.request_id)
+        try:
+            held = await self.events.create(meta)
+        except BaseException:
+            self.interpreter.release(task_id)
+            raise
+        if held != task_id:  # a retry: the request id names an earlier task
+            self.interpreter.release(task_id)
+            return held
+        live = _Live(meta, spec)
+        self._live[task_id] = live
+        live.runner = self._group.create_task(self._run(live, deadline), name=f"task {task_id}")
+        live.runner.add_done_callback(lambda _: self.interpreter.release(task_id))  # also if never started
+        return task_id
+
+    def _check_capacity(self) -> None:
         if not self.accepting:
             raise BackendUnavailable(
                 "the server is shutting down", reason="SERVER_DRAINING", retry_after_s=1.0
@@ -99,23 +127,6 @@ class Registry:
             raise ResourceExhausted(
                 f"the server is running its maximum of {self.max_active} tasks", retry_after_s=1.0
             )
-        assert self._group is not None, "use the registry as an async context manager"
-        task_id = new_task_id()
-        self.interpreter.admit(task_id)  # a full generation queue refuses the call here, before any work
-        meta = TaskMeta(task_id, owner, spec.request_id)
-        try:
-            await self.events.create(meta)
-        except BaseException:
-            self.interpreter.release(task_id)
-            raise
-        live = _Live(meta, spec)
-        self._live[task_id] = live
-        if spec.request_id:
-            key = (owner, spec.request_id)
-            self._by_request[key] = task_id
-        live.runner = self._group.create_task(self._run(live, deadline), name=f"task {task_id}")
-        live.runner.add_done_callback(lambda _: self.interpreter.release(task_id))  # also if never started
-        return task_id
 
     async def _run(self, live: _Live, deadline: float | None) -> None:
         task_id = live.meta.task_id
@@ -132,13 +143,6 @@ class Registry:
             live.ended.set()
             with contextlib.suppress(Exception):
                 await self.events.expire(task_id, self.retention_s)
-            if live.meta.request_id:
-                key = (live.meta.owner, live.meta.request_id)
-                asyncio.get_running_loop().call_later(self.retention_s, self._forget_request, key, task_id)
-
-    def _forget_request(self, key: tuple[str, str], task_id: str) -> None:
-        if self._by_request.get(key) == task_id:
-            del self._by_request[key]
 
     async def find(self, task_id: str, owner: str) -> TaskMeta:
         """The task's metadata; NotFound when unknown, expired, or started by another caller."""

@@ -1,50 +1,47 @@
 """The vLLM-server generator: streaming chat completions from any OpenAI-compatible server.
 
-It speaks to ``vllm serve`` (or any server with OpenAI's chat completions API) through the official
-``openai`` async client — never hand-parsed SSE — with ``stream_options.include_usage`` so the last
-chunk carries the token usage. It uses the client's documented low-level ``post`` with
-``cast_to=object``: the same HTTP, SSE decoding, error-chunk detection and status errors as
-``chat.completions.create``, but each chunk stays the decoded JSON dict instead of becoming a pydantic
-model. Building that model cost ~95 of the ~120 µs the client spent per chunk (measured here), and
-a relay of 100 streams at 50 tokens/s receives 5,000 chunks a second on one event loop.
+It relays ``vllm serve`` (or any server with OpenAI's chat completions API) with aiohttp — the HTTP
+client vLLM itself ships with, whose parser is C — and ``sse.EventReader``, asking for
+``stream_options.include_usage`` so the last chunk carries the token usage. Each event's data is one
+JSON chunk, decoded to a dict and read for its delta, finish reason and usage; nothing else is built
+per chunk. This replaced the official ``openai`` client (bench/README.md: the same stream cost the
+server ~3× the CPU per chunk through openai → httpx → anyio → h11).
 
-Timing is ours, not the HTTP library's: every wait for the next chunk (the first one included — vLLM
-sends nothing while the request queues and the prompt is read) is bounded by the stall limit and by
-the request's deadline, with ``asyncio.timeout`` around that one wait only (never around a ``yield``).
-httpx's read timeout is set a little longer, as a backstop.
+Timing is ours, not the HTTP library's: the wait for the response (vLLM sends nothing while the
+request queues and the prompt is read) and then every wait for the next chunk are bounded by the
+stall limit and by the request's deadline — by ``asyncio.timeout_at`` until the response starts,
+then by one lazy timer per request (``_Watchdog``) that hangs up when a limit is hit, so that no timer
+is armed per chunk and nothing ever bounds a ``yield``.
 
 Aborting is closing: vLLM aborts a request when its client goes away, so the ``finally`` of ``stream``
-closes the HTTP response (shielded and time-boxed) whether the stream ended, failed, was cancelled or
-was closed by its consumer. The client is created with ``max_retries=0``: a retried stream would
-generate twice. Only a connection that failed before anything was sent is retried, twice, with backoff.
+closes the connection whether the stream failed, was cancelled or was closed by its consumer (closing
+is synchronous: a second cancel cannot interrupt it). A stream read to its end hands the connection
+back to the pool for the next request. Requests are never retried once they may have reached the
+engine, except a connection that failed before any response came (refused, reset, closed): that is
+retried twice, with backoff — vLLM aborts a request whose connection died, so it cannot generate twice.
 
-Foreign exceptions are translated in ``_translate`` and nowhere else:
+Each request carries ``X-Request-Id: <task id>`` (vLLM logs it: ``chatcmpl-<task id>``), the API key
+as ``Authorization: Bearer``, and the headers of the ``headers`` hook (a W3C ``traceparent``).
 
-=====================================  =====================================================
-connection refused / reset, no text    BackendUnavailable  LLM_UNAVAILABLE
-HTTP 429 / 502 / 503 / 504             BackendUnavailable  LLM_OVERLOADED / LLM_UNAVAILABLE
-HTTP 400 / 404 / 401 / 403 / other     BackendFailed       LLM_REJECTED / LLM_MODEL_NOT_FOUND / …
-error chunk mid-stream                 BackendFailed       LLM_ERROR
-connection lost after some text        BackendFailed       LLM_INCOMPLETE
-stream ended without a finish reason   BackendFailed       LLM_INCOMPLETE
-no chunk for ``stall_timeout_s``       BackendTimeout      LLM_STALLED
-request deadline / total timeout       BackendTimeout      DEADLINE_EXCEEDED / LLM_TIMEOUT
-=====================================  =====================================================
-
-Every one of them carries the text received so far in ``partial_text``.
+Failures are translated to the server's errors in ``openai_errors`` (its docstring has the table);
+every one of them carries the text received so far in ``partial_text``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import json
 import logging
 import time
+import urllib.error
+import urllib.request
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
-import openai
+import aiohttp
+from qianshi.server.backends.generation.openai_errors import ErrorChunk, StatusError, status_error, translate
 from qianshi.server.backends.generation.prompt import PROMPT_VERSION, build_messages, estimate_tokens
+from qianshi.server.backends.generation.sse import EventReader
 from qianshi.server.domain import GenerationChunk, GenerationRequest
 from qianshi.server.errors import BackendFailed, BackendTimeout, BackendUnavailable, QianshiError
 
@@ -55,6 +52,8 @@ SUCCESS_FINISH = frozenset({"stop", "length", "content_filter", "tool_calls", "f
 ``max_tokens``, reported as such). Anything else ("abort", "error") is a failure."""
 CONNECT_RETRIES = 2
 CLOSE_TIMEOUT_S = 1.0
+loads: Callable[[bytes], Any] = json.loads
+"""How a chunk is decoded (bench/README.md compares decoders on this hot path)."""
 
 
 class _Stalled(Exception):
@@ -64,6 +63,49 @@ class _Stalled(Exception):
         super().__init__(reason)
         self.reason = reason
         self.seconds = seconds
+
+
+class _Watchdog:
+    """The one timer of a streaming response: it hangs up (closes the response, which ends the read
+    that waits) when no chunk came for ``stall`` seconds or the loop time ``end`` passed.
+
+    Lazy, because it sits on the hot path: a chunk only sets ``last``; the timer, armed for the
+    earliest moment the limit could be hit, looks again when it fires (about once per ``stall``
+    seconds while chunks flow) — no timer is armed and cancelled per chunk.
+    """
+
+    __slots__ = ("_handle", "_loop", "_response", "end", "expired", "last", "stall")
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, response: aiohttp.ClientResponse, stall: float, end: float
+    ) -> None:
+        self._loop = loop
+        self._response = response
+        self.stall = stall
+        self.end = end
+        self.last = loop.time()
+        self.expired = ""
+        """"stall" or "end" once it hung up."""
+        self._handle = loop.call_at(self._due(), self._check)
+
+    def _due(self) -> float:
+        return min(self.last + self.stall, self.end)
+
+    def _check(self) -> None:
+        due = self._due()
+        if self._loop.time() < due - 1e-3:  # a chunk came meanwhile: look again when it could be late
+            self._handle = self._loop.call_at(due, self._check)
+            return
+        self.expired = "end" if due >= self.end else "stall"
+        self._response.close()
+
+    def finish_within(self, seconds: float) -> None:
+        self.end = min(self.end, self._loop.time() + seconds)
+        self._handle.cancel()
+        self._handle = self._loop.call_at(self._due(), self._check)
+
+    def cancel(self) -> None:
+        self._handle.cancel()
 
 
 class OpenAIGenerator:
@@ -82,29 +124,40 @@ class OpenAIGenerator:
         stall_timeout_s: float = 30.0,
         max_context_tokens: int = 8192,
         headers: Callable[[GenerationRequest], Mapping[str, str]] | None = None,
-        client: openai.AsyncOpenAI | None = None,
     ) -> None:
         """``headers(request)`` adds per-request HTTP headers (the hook for a W3C ``traceparent``)."""
         self.model = model
         self.timeout_s = timeout_s
+        self.connect_timeout_s = connect_timeout_s
         self.stall_timeout_s = stall_timeout_s
         self.max_context_tokens = max_context_tokens
+        self._url = base_url.rstrip("/") + "/chat/completions"
         self._headers = headers
-        self._client = client or openai.AsyncOpenAI(
-            base_url=base_url,
-            api_key=api_key or "EMPTY",
-            max_retries=0,
-            timeout=openai.Timeout(
-                timeout_s,
-                connect=connect_timeout_s,
-                read=stall_timeout_s + 5.0,
-                write=connect_timeout_s,
-                pool=connect_timeout_s,
-            ),
-        )
+        self._base_headers = {
+            "Authorization": f"Bearer {api_key or 'EMPTY'}",
+            "Content-Type": "application/json",
+            "Accept": "text/event-stream",
+            "User-Agent": "qianshi",
+        }
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        """The connection pool, made on first use (it belongs to the running event loop)."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                # No pool limit: the server's generation slots (--max-generations) bound the streams.
+                connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=30.0),
+                # Reads are bounded by the request's _Watchdog (aiohttp's sock_read would re-arm a
+                # timer on every packet).
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.connect_timeout_s),
+                trust_env=True,  # HTTP(S)_PROXY / NO_PROXY, as the openai client honoured them
+                auto_decompress=False,
+            )
+        return self._session
 
     async def aclose(self) -> None:
-        await self._client.close()
+        if self._session is not None:
+            await self._session.close()
 
     async def stream(self, request: GenerationRequest) -> AsyncIterator[GenerationChunk]:
         """Generate the interpretation for ``request`` (see the module docstring for the faults)."""
@@ -121,38 +174,63 @@ class OpenAIGenerator:
         finish = ""
         model = self.model
         prompt_tokens = completion_tokens = counted = 0
-        stream: openai.AsyncStream[object] | None = None
+        response: aiohttp.ClientResponse | None = None
+        watchdog: _Watchdog | None = None
+        reusable = False
         try:
-            stream = await self._open(request, messages, end, deadline_reason)
+            response = await self._open(request, messages, end, deadline_reason)
+            loop = asyncio.get_running_loop()
+            watchdog = _Watchdog(loop, response, self.stall_timeout_s, loop.time() + end - time.monotonic())
+            events = EventReader(response.content.readany)
             while True:
-                chunk = await self._next(stream, end, deadline_reason, finished=bool(finish))
-                if chunk is None:
+                try:
+                    data = await events.next_event()
+                except (aiohttp.ClientError, OSError):
+                    if watchdog.expired:  # the watchdog hung up: a limit, not a fault of the server
+                        raise self._limit(watchdog, deadline_reason) from None
+                    raise
+                if data is None or data.startswith(b"[DONE]"):
+                    if watchdog.expired:
+                        raise self._limit(watchdog, deadline_reason)
                     break
+                watchdog.last = loop.time()
+                chunk = _decode(data)
                 model = chunk.get("model") or model
                 usage = chunk.get("usage")
-                if isinstance(usage, dict):
+                if usage:
                     prompt_tokens = int(usage.get("prompt_tokens") or 0)
                     completion_tokens = int(usage.get("completion_tokens") or 0)
-                choices: list[Any] = chunk.get("choices") or [{}]
-                choice: dict[str, Any] = choices[0] if isinstance(choices[0], dict) else {}
-                content = (choice.get("delta") or {}).get("content")
-                if content:
-                    # One chunk is one engine step (one token unless vLLM's stream_interval is
-                    # raised); a server that reports usage on every chunk says exactly.
-                    tokens = max(completion_tokens - counted, 0) if isinstance(usage, dict) else 1
-                    counted += tokens
-                    parts.append(content)
-                    yield GenerationChunk(text=content, tokens=tokens)
-                finish = choice.get("finish_reason") or finish
+                choices = chunk.get("choices")
+                if choices and isinstance(choice := choices[0], dict):
+                    content = (choice.get("delta") or {}).get("content")
+                    if content:
+                        # One chunk is one engine step (one token unless vLLM's stream_interval is
+                        # raised, or the server fell behind); a server that reports usage on every
+                        # chunk says exactly.
+                        tokens = max(completion_tokens - counted, 0) if usage else 1
+                        counted += tokens
+                        parts.append(content)
+                        yield GenerationChunk(text=content, tokens=tokens)
+                    if not finish and (finish := choice.get("finish_reason") or ""):
+                        # Only the usage chunk and [DONE] are left: do not hold a finished text hostage.
+                        watchdog.finish_within(CLOSE_TIMEOUT_S)
+            reusable = events.eof or await _drain(events)
         except _Stalled as stalled:
             if not finish:
                 raise self._timeout(stalled, "".join(parts)) from None
-        except openai.APIError as exc:
+        except (StatusError, ErrorChunk, aiohttp.ClientError, OSError) as exc:
             if not finish:  # the text was complete; a hiccup after it changes nothing
-                raise self._translate(exc, "".join(parts)) from exc
+                raise translate(exc, "".join(parts)) from exc
         finally:
-            if stream is not None:
-                await _close(stream)
+            if watchdog is not None:
+                watchdog.cancel()
+            if response is not None:
+                # release: the body was read to its end, the connection goes back to the pool;
+                # close: the server sees its client leave (and vLLM aborts the request).
+                if reusable:
+                    response.release()
+                else:
+                    response.close()
         if not finish:
             raise BackendFailed(
                 "the LLM stream ended before the model finished",
@@ -174,10 +252,7 @@ class OpenAIGenerator:
             prompt_version=PROMPT_VERSION,
         )
 
-    async def _open(
-        self, request: GenerationRequest, messages: list[dict[str, str]], end: float, deadline_reason: str
-    ) -> openai.AsyncStream[object]:
-        """Send the request and wait for the response to start; retry a failed connection."""
+    def _body(self, request: GenerationRequest, messages: list[dict[str, str]]) -> bytes:
         body: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
@@ -189,56 +264,44 @@ class OpenAIGenerator:
             body["temperature"] = request.temperature
         if request.seed is not None:
             body["seed"] = request.seed
-        options: openai.RequestOptions = {}
+        return json.dumps(body, ensure_ascii=False).encode()
+
+    async def _open(
+        self, request: GenerationRequest, messages: list[dict[str, str]], end: float, deadline_reason: str
+    ) -> aiohttp.ClientResponse:
+        """Send the request and wait for the response to start; retry a connection that failed."""
+        body = self._body(request, messages)
+        headers = {**self._base_headers, "X-Request-Id": request.request_id}
         if self._headers is not None:
-            options["headers"] = dict(self._headers(request))
+            headers.update(self._headers(request))
+        session = self._client()
+        loop = asyncio.get_running_loop()
         for attempt in range(CONNECT_RETRIES + 1):
             try:
-                async with asyncio.timeout(self._wait_limit(end, deadline_reason)):
-                    # The client's documented low-level call: its HTTP, SSE decoding, error chunks
-                    # and status errors, with chunks left as dicts (see the module docstring).
-                    return await self._client.post(
-                        "/chat/completions",
-                        cast_to=object,
-                        body=body,
-                        options=options,
-                        stream=True,
-                        stream_cls=openai.AsyncStream[object],
-                    )
-            except TimeoutError:
-                raise self._limit_hit(end, deadline_reason) from None
-            except openai.APITimeoutError:
-                raise
-            except openai.APIConnectionError:
-                # Nothing reached the engine (or the request died with its connection, which vLLM
-                # aborts): a new attempt cannot generate twice.
+                async with asyncio.timeout_at(loop.time() + self._wait_limit(end, deadline_reason)):
+                    response = await session.post(self._url, data=body, headers=headers)
+                    if response.status >= 400:
+                        raise await status_error(response)
+                    return response
+            except (aiohttp.ClientConnectionError, ConnectionError) as exc:
+                # Nothing came back (refused, reset, closed before a response). Nothing reached the
+                # engine, or the request died with its connection, which vLLM aborts: a new attempt
+                # cannot generate twice.
+                if isinstance(exc, aiohttp.ServerTimeoutError):
+                    raise
                 backoff = 0.1 * 3**attempt
                 if attempt == CONNECT_RETRIES or time.monotonic() + backoff >= end:
                     raise
-                log.info("LLM server unreachable; retrying in %.1f s", backoff)
+                log.info("LLM server unreachable (%s); retrying in %.1f s", type(exc).__name__, backoff)
                 await asyncio.sleep(backoff)
+            except TimeoutError:
+                raise self._limit_hit(end, deadline_reason) from None
         raise AssertionError("unreachable")
 
-    async def _next(
-        self,
-        stream: openai.AsyncStream[object],
-        end: float,
-        deadline_reason: str,
-        *,
-        finished: bool,
-    ) -> dict[str, Any] | None:
-        """The next chunk, None at the end of the stream; ``_Stalled`` past the stall limit or deadline."""
-        limit = self._wait_limit(end, deadline_reason)
-        if finished:  # only the usage chunk and [DONE] are left: do not hold a finished text hostage
-            limit = min(limit, CLOSE_TIMEOUT_S)
-        try:
-            async with asyncio.timeout(limit):
-                chunk = await anext(stream)
-        except StopAsyncIteration:
-            return None
-        except TimeoutError:
-            raise self._limit_hit(end, deadline_reason) from None
-        return chunk if isinstance(chunk, dict) else {}
+    def _limit(self, watchdog: _Watchdog, deadline_reason: str) -> _Stalled:
+        if watchdog.expired == "stall":
+            return _Stalled("LLM_STALLED", self.stall_timeout_s)
+        return _Stalled(deadline_reason, self.timeout_s)
 
     def _wait_limit(self, end: float, deadline_reason: str) -> float:
         left = end - time.monotonic()
@@ -260,82 +323,32 @@ class OpenAIGenerator:
             message = "the deadline passed before the LLM finished"
         return BackendTimeout(message, reason=stalled.reason, partial_text=partial)
 
-    @staticmethod
-    def _translate(exc: openai.APIError, partial: str) -> QianshiError:
-        """The one place where the openai client's exceptions become the server's."""
-        if isinstance(exc, openai.APIStatusError):
-            return _status_error(exc, partial)
-        if isinstance(exc, openai.APITimeoutError) and partial:  # httpx's read timeout, our backstop
-            return BackendTimeout("the LLM stopped sending", reason="LLM_STALLED", partial_text=partial)
-        if isinstance(exc, openai.APIConnectionError):
-            if partial:
-                return BackendFailed(
-                    "the connection to the LLM server was lost mid-stream",
-                    reason="LLM_INCOMPLETE",
-                    partial_text=partial,
-                )
-            return BackendUnavailable(
-                "the LLM server is unreachable",
-                reason="LLM_UNAVAILABLE",
-                retry_after_s=1.0,
-                partial_text=partial,
-            )
-        # An error chunk mid-stream (``data: {"error": {...}}``), which vLLM sends when generation fails.
-        log.warning("LLM stream error: %s", exc.message)
-        return BackendFailed(
-            "the LLM server reported an error mid-stream", reason="LLM_ERROR", partial_text=partial
-        )
 
-
-def _status_error(exc: openai.APIStatusError, partial: str) -> QianshiError:
-    status = exc.status_code
-    log.warning("LLM server answered HTTP %d: %s", status, exc.message)
-    retry_after = _retry_after(exc.response.headers.get("retry-after"))
-    if status == 429:
-        return BackendUnavailable(
-            "the LLM server is overloaded",
-            reason="LLM_OVERLOADED",
-            retry_after_s=retry_after or 1.0,
-            partial_text=partial,
-        )
-    if status in (502, 503, 504):
-        return BackendUnavailable(
-            f"the LLM server is unavailable (HTTP {status})",
-            reason="LLM_UNAVAILABLE",
-            retry_after_s=retry_after or 1.0,
-            partial_text=partial,
-        )
-    if status == 408:
-        return BackendTimeout(
-            "the LLM server timed out the request", reason="LLM_TIMEOUT", partial_text=partial
-        )
-    reason = {
-        400: "LLM_REJECTED",
-        401: "LLM_AUTH",
-        403: "LLM_AUTH",
-        404: "LLM_MODEL_NOT_FOUND",
-        413: "LLM_REJECTED",
-        422: "LLM_REJECTED",
-    }.get(status, "LLM_ERROR")
-    return BackendFailed(f"the LLM server answered HTTP {status}", reason=reason, partial_text=partial)
-
-
-def _retry_after(value: str | None) -> float | None:
+def _decode(data: bytes) -> dict[str, Any]:
+    """One event's JSON chunk; ``ErrorChunk`` for an error event or data that is not a JSON object."""
     try:
-        return max(float(value), 0.0) if value else None
+        chunk = loads(data)
     except ValueError:
-        return None
+        raise ErrorChunk("the LLM server sent a chunk that is not JSON") from None
+    if not isinstance(chunk, dict):
+        raise ErrorChunk("the LLM server sent a chunk that is not a JSON object")
+    error = chunk.get("error")
+    if error:
+        message = error.get("message") if isinstance(error, dict) else None
+        raise ErrorChunk(str(message or error))
+    return chunk
 
 
-async def _close(stream: openai.AsyncStream[object]) -> None:
-    """Close the HTTP response so the server sees the client leave (and vLLM aborts the request).
-
-    Shielded, so a second cancel cannot leave the connection open, and time-boxed, so a wedged
-    transport cannot hang the caller.
-    """
-    with contextlib.suppress(Exception):
-        async with asyncio.timeout(CLOSE_TIMEOUT_S):
-            await asyncio.shield(stream.close())
+async def _drain(events: EventReader) -> bool:
+    """Read what is left after ``[DONE]`` (the end of the chunked body), so the connection can be
+    reused; False if the server does not end the body promptly."""
+    try:
+        until = asyncio.get_running_loop().time() + CLOSE_TIMEOUT_S
+        while await events.next_event(until) is not None:
+            pass
+    except (TimeoutError, aiohttp.ClientError, OSError):
+        return False
+    return True
 
 
 def discover_model(base_url: str, api_key: str = "", timeout_s: float = 5.0) -> tuple[str, int | None]:
@@ -343,21 +356,26 @@ def discover_model(base_url: str, api_key: str = "", timeout_s: float = 5.0) -> 
 
     Synchronous on purpose: called once at start-up, before the server serves. vLLM's model card
     carries ``max_model_len``; other servers may not. Raises ``BackendUnavailable`` when the server
-    cannot be asked or serves no model.
+    cannot be asked (two tries) or serves no model.
     """
-    client = openai.OpenAI(base_url=base_url, api_key=api_key or "EMPTY", max_retries=1, timeout=timeout_s)
-    try:
-        models = list(client.models.list())
-    except openai.APIError as exc:
-        raise BackendUnavailable(
-            f"cannot list the models of the LLM server at {base_url}; pass --llm-model",
-            reason="LLM_UNAVAILABLE",
-        ) from exc
-    finally:
-        client.close()
-    if not models:
+    ask = urllib.request.Request(
+        base_url.rstrip("/") + "/models",
+        headers={"Authorization": f"Bearer {api_key or 'EMPTY'}", "Accept": "application/json"},
+    )
+    for attempt in range(2):
+        try:
+            with urllib.request.urlopen(ask, timeout=timeout_s) as reply:
+                listing = json.load(reply)
+            break
+        except (OSError, ValueError) as exc:  # URLError and HTTPError are OSErrors
+            if attempt == 1:
+                raise BackendUnavailable(
+                    f"cannot list the models of the LLM server at {base_url}; pass --llm-model",
+                    reason="LLM_UNAVAILABLE",
+                ) from exc
+    models = listing.get("data") if isinstance(listing, dict) else None
+    first = models[0] if isinstance(models, list) and models and isinstance(models[0], dict) else None
+    if first is None or not first.get("id"):
         raise BackendUnavailable(f"the LLM server at {base_url} serves no model", reason="LLM_UNAVAILABLE")
-    first = models[0]
-    extra = first.model_extra or {}
-    max_len = extra.get("max_model_len")
-    return first.id, int(max_len) if isinstance(max_len, int) and max_len > 0 else None
+    max_len = first.get("max_model_len")
+    return str(first["id"]), int(max_len) if isinstance(max_len, int) and max_len > 0 else None

@@ -132,9 +132,12 @@ class VLLMGenerator:
         self._tokenizer: Any = None
 
     async def aclose(self) -> None:
+        """Shut the engine down (seconds: its processes exit), on the event loop's thread, blocking it,
+        as vLLM's own server does: from another thread, the engine's output handler (a task on this
+        loop) would see the engine core gone before ``shutdown`` cancels it, and log EngineDeadError."""
         shutdown = getattr(self._engine, "shutdown", None)
         if self._owned and shutdown is not None:
-            await asyncio.to_thread(shutdown)
+            shutdown()
 
     async def stream(self, request: GenerationRequest) -> AsyncIterator[GenerationChunk]:
         """Generate the interpretation for ``request``; aborts the engine request unless it finished."""

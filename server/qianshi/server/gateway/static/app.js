@@ -306,6 +306,7 @@
     run.lastAt = now;
     metrics.events.push({ seq, kind, t: now });
     if (seq !== null && run.taskId === event.taskId && seq <= run.lastSeq) return; // never twice
+    if (event.taskId && run.taskId && event.taskId !== run.taskId) restarted(); // its server was lost
     if (event.taskId && !run.taskId) $("watch").dataset.taskId = event.taskId;
     if (event.taskId) run.taskId = metrics.taskId = event.taskId;
     if (seq !== null) run.lastSeq = seq;
@@ -404,6 +405,15 @@
       li.append(head, text);
       return li;
     }));
+  }
+
+  // The gateway sent the request again after its task was lost (REPLICA_LOST …): a new task with a
+  // new id starts over from seq 1, so the text and the progress start over too.
+  function restarted() {
+    run.text = "";
+    run.percent = 0;
+    run.lastSeq = 0;
+    renderText($("text"), run.text);
   }
 
   function appendText(piece) {

@@ -3,10 +3,11 @@
     python -m bench run --quick                      # N = 1, 100, 1,000; about two minutes
     python -m bench run                              # N = 1, 100, 1,000, 5,000, 10,000
     python -m bench run --n 100 --designs qianshi --ttft 1-3 --tokens 160
+    python -m bench run --n "" --burst 1,300,1000    # only the burst levels (burst.py)
     python -m bench vllm                             # against a real vLLM (CPU build): bench/vllm_bench.py
 
 Everything starts on loopback: the vLLM stand-in (its own process), each design's server (its own
-process; Qianshi with its retrieval worker), and one or two client processes. Writes
+process), and one or two client processes. Writes
 ``<out>/report-<time>.json`` and ``<out>/latest.json``, ``<out>/gaps.png`` and ``<out>/progress.png``,
 and prints a JSON summary with the ratios and the targets. What each figure means: bench/README.md.
 """
@@ -22,16 +23,25 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import plots, vllm_bench
+from bench import burst, plots, vllm_bench
 from bench.procs import start_standin
 from bench.report import ratios, summary, targets
 from bench.run import RELAY_PROFILE, Settings, prepare, run_level, run_relay
 
 DESIGNS = ("qianshi", "naive", "threadpool")
+BURST_DESIGNS = ("qianshi", "naive", "threadpool", "old-engine", "bare", "before")
 MODES: dict[str, dict[str, Any]] = {
-    "quick": {"ns": [1, 100, 1000], "ttft": "1", "tokens": 30, "hold_s": 17.0, "warmup_tasks": 16},
+    "quick": {
+        "ns": [1, 100, 1000],
+        "burst": [1000],
+        "ttft": "1",
+        "tokens": 30,
+        "hold_s": 17.0,
+        "warmup_tasks": 16,
+    },
     "full": {
         "ns": [1, 100, 1000, 5000, 10000],
+        "burst": [1, 300, 1000],
         "ttft": "1-3",
         "tokens": 160,
         "hold_s": 30.0,
@@ -45,7 +55,21 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="run the benchmark and write the report")
     r.add_argument("--quick", action="store_true", help="N = 1, 100, 1,000 with short timings")
-    r.add_argument("--n", default="", help="comma-separated stream counts (default: by mode)")
+    r.add_argument("--n", default=None, help="comma-separated stream counts (default: by mode; '' for none)")
+    r.add_argument(
+        "--burst", default=None, help="comma-separated burst levels: N streams within ~1 s ('' for none)"
+    )
+    r.add_argument(
+        "--burst-designs", default=",".join(BURST_DESIGNS[:-1]), help="designs of the burst levels"
+    )
+    r.add_argument(
+        "--before", default="", help="a checkout with its own .venv: burst and start-up run its server too"
+    )
+    r.add_argument(
+        "--startup-designs",
+        default="qianshi,old-engine",
+        help="designs whose start-up is timed ('' for none)",
+    )
     r.add_argument("--designs", default=",".join(DESIGNS), help="comma-separated: qianshi,naive,threadpool")
     r.add_argument("--out", default="bench/results", help="folder for the report, the plots and the index")
     r.add_argument("--tick", type=float, default=0.8, help="tick interval of every stage (s)")
@@ -73,10 +97,13 @@ def settings_from(args: argparse.Namespace) -> tuple[Settings, str]:
     mode = "quick" if args.quick else "full"
     defaults = MODES[mode]
     designs = [d.strip() for d in args.designs.split(",") if d.strip()]
-    unknown = set(designs) - set(DESIGNS)
+    burst_designs = [d.strip() for d in args.burst_designs.split(",") if d.strip()]
+    if args.before and "before" not in burst_designs:
+        burst_designs.append("before")
+    unknown = (set(designs) - set(DESIGNS)) | (set(burst_designs) - set(BURST_DESIGNS))
     if unknown:
         raise SystemExit(f"unknown designs: {', '.join(sorted(unknown))}")
-    ns = [int(x) for x in args.n.split(",") if x.strip()] if args.n else defaults["ns"]
+    ns = _counts(args.n, defaults["ns"])
     settings = Settings(
         out=Path(args.out),
         designs=designs,
@@ -94,8 +121,17 @@ def settings_from(args: argparse.Namespace) -> tuple[Settings, str]:
         relay_n=args.relay_n,
         relay_profile=args.relay_profile,
         quiet_wait_s=args.quiet_wait,
+        burst_ns=_counts(args.burst, defaults["burst"]),
+        burst_designs=burst_designs,
+        before=Path(args.before).expanduser().resolve() if args.before else None,
     )
     return settings, mode
+
+
+def _counts(text: str | None, default: list[int]) -> list[int]:
+    if text is None:
+        return list(default)
+    return [int(x) for x in text.split(",") if x.strip()]
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -104,6 +140,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     started = time.time()
     standin, settings.standin_url = start_standin(settings.ttft, settings.rate, settings.tokens)
     levels: list[dict[str, Any]] = []
+    startups: list[dict[str, Any]] = []
     try:
         settings.state = prepare(settings, standin)
         for level, n in enumerate(settings.ns):
@@ -112,13 +149,39 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 levels.append(
                     run_level(settings, standin, design, n, level * len(DESIGNS) + DESIGNS.index(design))
                 )
-        if settings.relay_n > 0 and "qianshi" in settings.designs:
+        if settings.relay_n > 0 and "qianshi" in settings.designs and settings.ns:
             print(f"[bench] relay N={settings.relay_n:,} …", file=sys.stderr, flush=True)
             levels.append(run_relay(settings, standin, settings.relay_n, len(settings.ns) * len(DESIGNS)))
+        base = (len(settings.ns) + 1) * len(DESIGNS)
+        for k, n in enumerate(settings.burst_ns):
+            for design in settings.burst_designs:
+                print(f"[bench] burst {design} N={n:,} …", file=sys.stderr, flush=True)
+                level = base + k * len(BURST_DESIGNS) + BURST_DESIGNS.index(design)
+                levels.append(burst.run_burst(settings, standin, design, n, level))
+        if settings.burst_ns and "qianshi" in settings.burst_designs:
+            print("[bench] solo …", file=sys.stderr, flush=True)
+            levels.append(
+                burst.run_solo(settings, standin, base + len(settings.burst_ns) * len(BURST_DESIGNS))
+            )
+        if settings.burst_ns:
+            startup_designs = [d.strip() for d in args.startup_designs.split(",") if d.strip()]
+            for design in [*startup_designs, *(["before"] if settings.before else [])]:
+                if design in settings.burst_designs:
+                    print(f"[bench] start-up {design} …", file=sys.stderr, flush=True)
+                    startups.append(burst.startup(settings, design))
     finally:
         standin.stop()
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(started))
-    plots.gaps([lv for lv in levels if lv["design"] in DESIGNS], settings.tick_s, settings.out / "gaps.png")
+    sweep = [lv for lv in levels if lv["design"] in DESIGNS and "level" not in lv]
+    if sweep:
+        plots.gaps(sweep, settings.tick_s, settings.out / "gaps.png")
+    bursts = [lv for lv in levels if lv.get("level") == "burst"]
+    if bursts:
+        plots.burst(bursts, settings.out / "burst.png")
+    ours = max((lv for lv in bursts if lv["design"] == "qianshi"), key=lambda lv: lv["n"], default=None)
+    burst_progress = ours is not None and plots.progress(
+        ours["_"]["streams"], ours["n"], settings.out / "progress-burst.png"
+    )
     sample = _progress_level(levels)
     has_progress = sample is not None and plots.progress(
         sample["_"]["streams"], sample["n"], settings.out / "progress.png"
@@ -149,11 +212,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             },
             "warmup_tasks": settings.warmup_tasks,
             "relay": {"n": settings.relay_n, "standin_profile": settings.relay_profile},
+            "burst": {"ns": settings.burst_ns, "designs": settings.burst_designs},
         },
         "levels": [{k: v for k, v in level.items() if k != "_"} for level in levels],
+        "startup": startups,
         "ratios": ratios(levels),
-        "targets": targets(levels),
-        "plots": ["gaps.png", *(["progress.png"] if has_progress else [])],
+        "targets": targets(levels, startups, settings.tick_s),
+        "plots": [
+            *(["gaps.png"] if sweep else []),
+            *(["progress.png"] if has_progress else []),
+            *(["burst.png"] if bursts else []),
+            *(["progress-burst.png"] if burst_progress else []),
+        ],
     }
     text = json.dumps(report, indent=2, ensure_ascii=False)
     (settings.out / f"report-{stamp}.json").write_text(text)
@@ -164,7 +234,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def _progress_level(levels: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The Qianshi level whose sample best shows progress: the largest N the server kept up with (no
     silent stream) that has finished streams, else the largest with finished streams."""
-    ours = [lv for lv in levels if lv["design"] == "qianshi" and lv["outcomes"].get("result", 0) >= 3]
+    ours = [
+        lv
+        for lv in levels
+        if lv["design"] == "qianshi" and "level" not in lv and lv["outcomes"].get("result", 0) >= 3
+    ]
     kept_up = [lv for lv in ours if lv["silent_streams"] == 0]
     return max(kept_up or ours, key=lambda lv: lv["n"], default=None)
 

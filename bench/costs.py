@@ -90,6 +90,20 @@ def lag_p99_ms(before: list[tuple[float, float]], after: list[tuple[float, float
     return None if value is None else round(value * 1000, 2)
 
 
+def lag_max_bucket_ms(before: list[tuple[float, float]], after: list[tuple[float, float]]) -> float | None:
+    """The upper bound of the highest lag bucket that got an observation in the window (the longest
+    stall is at most this long, and longer than the bucket below)."""
+    start = dict(before)
+    below = 0.0
+    highest = None
+    for le, count in after:
+        gained = count - start.get(le, 0.0)
+        if gained > below:
+            highest = le
+        below = gained
+    return None if highest is None else round(highest * 1000, 1)
+
+
 def baseline_lag_p99_ms(path: Path, t0: float, t_end: float) -> float | None:
     """From a baseline's lag file; a loop still blocked at the end reports its lag when it wakes."""
     if not path.exists():

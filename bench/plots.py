@@ -5,6 +5,8 @@
   is the curve dropping to nothing right after the tick line.
 - ``progress.png``: for a sample of Qianshi streams, percent over time (left) and the ETA against the
   real remaining time (right).
+- ``burst.png``: per design, the share of the burst's streams that have their result by time x (left)
+  and the longest silence of each stream (right), at the largest burst.
 """
 
 from __future__ import annotations
@@ -18,13 +20,16 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from bench.analysis import ETA, KIND, PERCENT, RECEIVED
+from bench.analysis import ETA, KIND, PERCENT, RECEIVED, gaps_of
 from bench.client import Stream
 
 DESIGN_TITLES = {
-    "qianshi": "Qianshi (worker process, pacer)",
+    "qianshi": "Qianshi (Qdrant Edge in-process, pacer)",
     "naive": "naive (blocking on the loop)",
     "threadpool": "thread pool (same interpreter)",
+    "old-engine": "Qianshi on the old engine (qdrant-client local mode, worker)",
+    "bare": "grpc.aio alone (the floor)",
+    "before": "the server before this change",
 }
 
 
@@ -97,6 +102,38 @@ def progress(streams: Sequence[Stream], n: int, path: Path, sample: int = 6) -> 
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return True
+
+
+def burst(levels: Sequence[Mapping[str, Any]], path: Path) -> None:
+    """Time to result and longest silence per stream, each design at the largest burst."""
+    largest = max(level["n"] for level in levels)
+    chosen = [level for level in levels if level["n"] == largest]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for level in chosen:
+        streams: Sequence[Stream] = level["_"]["streams"]
+        done = sorted(
+            s.events[-1][RECEIVED] - s.opened for s in streams if s.outcome == "result" and s.events
+        )
+        label = DESIGN_TITLES.get(level["design"], level["design"])
+        if done:
+            left.step(done, [(i + 1) / len(streams) for i in range(len(done))], where="post", label=label)
+        silences = sorted(max(gaps_of(s), default=0.0) for s in streams)
+        right.step(
+            silences, [(i + 1) / len(silences) for i in range(len(silences))], where="post", label=label
+        )
+    left.set_xscale("log")
+    left.set_xlabel("time from opening to the result (s)")
+    left.set_ylabel("share of streams with their result")
+    left.set_title(f"{largest:,} streams opened within 1 s (grounded, pace 0)", fontsize=10)
+    right.set_xlabel("longest silence of a stream (s)")
+    right.set_ylabel("share of streams")
+    right.set_title("longest gap between two events of a stream", fontsize=10)
+    left.grid(True, which="both", alpha=0.2)
+    right.grid(True, which="both", alpha=0.2)
+    left.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def vllm(

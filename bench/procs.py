@@ -89,7 +89,7 @@ class Proc:
         self.popen.stdin.flush()
 
     def pids(self) -> list[int]:
-        """This process and its children (the server's retrieval worker)."""
+        """This process and its children (the old engine's retrieval worker; an index builder)."""
         with contextlib.suppress(psutil.Error):
             return [self.popen.pid, *(c.pid for c in self.ps.children(recursive=True))]
         return [self.popen.pid]
@@ -124,26 +124,43 @@ def server_argv(
     capacity: int,
     metrics_port: int,
     extra: Sequence[str] = (),
+    llm: str = "openai",
+    before: Path | None = None,
 ) -> list[str]:
-    """The command line of one design's server (Qianshi with the flags the benchmark needs)."""
-    if design == "qianshi":
-        return python(
-            "-m",
-            "qianshi.server.main",
+    """The command line of one design's server (Qianshi with the flags the benchmark needs).
+    ``llm``: ``openai`` (the stand-in at ``url``) or ``grounded`` (``--grounded-pace 0``).
+    ``before``: the checkout (with its own ``.venv``) that the ``before`` design runs."""
+    generator = (
+        ("--llm", "openai", "--llm-url", url, "--llm-model", "standin")
+        if llm == "openai"
+        else ("--llm", "grounded", "--grounded-pace", "0")
+    )
+    if design in ("qianshi", "old-engine", "before"):
+        module = "bench.baselines.old_engine" if design == "old-engine" else "qianshi.server.main"
+        head = python("-m", module)
+        if design == "before":
+            if before is None:
+                raise ValueError("the before design needs --before CHECKOUT")
+            head = [str(before / ".venv" / "bin" / "python"), "-m", module]
+            extra = ("--qdrant-path", str(state / "qdrant-before"), *extra)
+        return [
+            *head,
             *("--listen", "127.0.0.1:0", "--state-dir", str(state), "--log-level", "WARNING"),
-            *("--llm", "openai", "--llm-url", url, "--llm-model", "standin"),
+            *generator,
             *("--tick-retrieval", str(tick), "--tick-generation", str(tick)),
             *("--max-active-tasks", str(capacity), "--max-queued-generations", str(capacity)),
             *("--metrics-listen", f"127.0.0.1:{metrics_port}", "--shutdown-grace", "1"),
             *extra,
-        )
-    module = {"naive": "bench.baselines.naive_server", "threadpool": "bench.baselines.threadpool_server"}[
-        design
-    ]
+        ]
+    module = {
+        "naive": "bench.baselines.naive_server",
+        "threadpool": "bench.baselines.threadpool_server",
+        "bare": "bench.baselines.bare_server",
+    }[design]
     return python(
         "-m",
         module,
-        *("--state-dir", str(state), "--llm-url", url, "--tick", str(tick)),
+        *("--state-dir", str(state), "--llm-url", url, "--tick", str(tick), "--llm", llm),
         *("--lag-file", str(state / "lag.json")),
     )
 
@@ -155,7 +172,7 @@ def start_server(argv: list[str], name: str) -> tuple[Proc, int]:
 
 
 def copy_state(master: Path, into: Path) -> Path:
-    """A private copy of the built state folder (embedded Qdrant locks its folder)."""
+    """A private copy of the built state folder (each server learns its own estimates)."""
     if into.exists():
         shutil.rmtree(into)
     shutil.copytree(master, into, ignore=shutil.ignore_patterns("*.lock", "lag.json"))

@@ -5,18 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from bench.burst_rows import burst_rows
+
 Level = dict[str, Any]
 
 
-def _find(levels: Sequence[Level], design: str, n: int) -> Level | None:
-    return next((lv for lv in levels if lv["design"] == design and lv["n"] == n), None)
+def _find(levels: Sequence[Level], design: str, n: int, kind: str | None = None) -> Level | None:
+    """The sweep level (``kind`` None) or the burst / solo level of ``design`` at ``n``."""
+    return next(
+        (lv for lv in levels if lv["design"] == design and lv["n"] == n and lv.get("level") == kind), None
+    )
 
 
 def ratios(levels: Sequence[Level]) -> dict[str, dict[str, float | None]]:
     """Per N: Qianshi's gap p99 over each baseline's (a baseline's silence is cut at the window's
     end, so with the window longer than the baseline's blocking work these are upper bounds)."""
     out: dict[str, dict[str, float | None]] = {}
-    for ours in (lv for lv in levels if lv["design"] == "qianshi"):
+    for ours in (lv for lv in levels if lv["design"] == "qianshi" and "level" not in lv):
         row: dict[str, float | None] = {}
         for design in ("naive", "threadpool"):
             other = _find(levels, design, ours["n"])
@@ -46,7 +51,43 @@ def _check(
     }
 
 
-def targets(levels: Sequence[Level]) -> list[dict[str, Any]]:
+def _burst_checks(levels: Sequence[Level], startups: Sequence[Level], tick_s: float) -> list[dict[str, Any]]:
+    """Issue 12's targets: the 1,000-stream burst, poem + passages alone, start-up times."""
+    checks = []
+    ours = [lv for lv in levels if lv["design"] == "qianshi" and lv.get("level") == "burst"]
+    burst = max(ours, key=lambda lv: lv["n"], default=None)  # the issue's level is N = 1,000
+    if burst is not None:
+        for name, limit, value in (
+            ("burst result p99 (ms)", 5000.0, burst["time_to_ms"]["result"]["p99"]),
+            ("burst first event p99 (ms)", 100.0, burst["first_event_ms"]["p99"]),
+            ("burst longest silence (s)", round(1.25 * tick_s, 3), burst["longest_silence_s"]),
+            ("burst errors", 0, burst["errors"]),
+            ("burst server CPU per task (ms)", 4.0, burst["costs"]["server_cpu_ms_per_task"]),
+        ):
+            checks.append(_verdict(name, burst["n"], limit, value))
+    solo = next((lv for lv in levels if lv.get("level") == "solo"), None)
+    if solo is not None:
+        value = solo["in_server_ms"]["poem_and_passages"]["p99"]
+        checks.append(_verdict("poem + passages in the server, one stream, p99 (ms)", 1, 2.0, value))
+    for start in (s for s in startups if s["design"] == "qianshi"):
+        checks.append(_verdict("start to SERVING, first build (s)", 1, 5.0, start["first_build_s"]))
+        checks.append(_verdict("start to SERVING, existing index (s)", 1, 2.0, start["existing_index_s"]))
+    return checks
+
+
+def _verdict(name: str, n: int, limit: float, value: float | None) -> dict[str, Any]:
+    return {
+        "target": name,
+        "n": n,
+        "limit": limit,
+        "value": value,
+        "met": None if value is None else value <= limit,
+    }
+
+
+def targets(
+    levels: Sequence[Level], startups: Sequence[Level] = (), tick_s: float = 0.8
+) -> list[dict[str, Any]]:
     """The issue's targets, each with the measured value and whether it was met (None: not measured)."""
     checks = [
         _check(levels, 1000, "gap p99 (s)", 0.84, lambda lv: lv["gap_s"]["p99"]),
@@ -66,7 +107,7 @@ def targets(levels: Sequence[Level]) -> list[dict[str, Any]]:
         ):
             met = None if value is None else value <= limit
             checks.append({"target": name, "n": relay["n"], "limit": limit, "value": value, "met": met})
-    for lv in (lv for lv in levels if lv["design"] == "qianshi" and lv["n"] >= 1000):
+    for lv in (lv for lv in levels if lv["design"] == "qianshi" and lv["n"] >= 1000 and "level" not in lv):
         check = _check(
             levels, lv["n"], "server memory per open stream (KiB)", 30.0,
             lambda x: x["costs"]["server_kib_per_open_stream"],
@@ -87,13 +128,15 @@ def targets(levels: Sequence[Level]) -> list[dict[str, Any]]:
                     "met": None if value is None else value <= 0.05,
                 }
             )
-    return checks
+    return checks + _burst_checks(levels, startups, tick_s)
 
 
 def summary(report: dict[str, Any]) -> dict[str, Any]:
     """The printed summary: the headline figures per design and N, the ratios and the targets."""
     rows = []
     for lv in report["levels"]:
+        if "level" in lv:
+            continue
         costs = lv["costs"]
         row = {
             "design": lv["design"],
@@ -126,6 +169,8 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
         "command": report["command"],
         "duration_s": report["duration_s"],
         "levels": rows,
+        "burst": burst_rows(report["levels"]),
+        "startup": report.get("startup", []),
         "ratios": report["ratios"],
         "targets": [
             f"{'MET ' if t['met'] else 'MISS' if t['met'] is False else 'n/a '} N={t['n']:>6,} "

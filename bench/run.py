@@ -78,6 +78,11 @@ class Settings:
     relay_profile: str = RELAY_PROFILE
     quiet_wait_s: float = 0.0
     """Before each level, wait up to this long for the machine to be quiet (a shared host)."""
+    burst_ns: list[int] = field(default_factory=list)
+    """Burst levels (burst.py): N streams opened within about a second, grounded generator."""
+    burst_designs: list[str] = field(default_factory=list)
+    before: Path | None = None
+    """A checkout of the code before this change, with its own .venv (the ``before`` design)."""
     profile: bool = False
     """Record the Qianshi server with py-spy during each level (``<out>/profile-<design>-<N>.txt``)."""
     standin_url: str = ""
@@ -88,36 +93,46 @@ def poems() -> list[tuple[str, int]]:
     return [(s.id, n) for s in load_shipped_corpus().sets for n in range(1, s.count + 1)]
 
 
-def build_index(folder: Path) -> Path:
-    """A state folder with the built index (built once; later runs reuse it)."""
-    if (folder / "built").exists():
-        return folder
+def build_index(folder: Path, designs: Sequence[str] = ("qianshi",), before: Path | None = None) -> Path:
+    """A state folder with the built index (built once; later runs reuse it): Qianshi's Edge shards
+    in ``qdrant/``; with the ``old-engine`` design qdrant-client's local store in ``qdrant-old/``, with
+    the ``before`` design the one the checkout builds in ``qdrant-before/``."""
     folder.mkdir(parents=True, exist_ok=True)
-    server, _ = start_server(
-        server_argv("qianshi", folder, "http://127.0.0.1:9/v1", 0.8, 10, free_port()), "index"
-    )
-    server.stop()
-    (folder / "built").write_text("the index in qdrant/ is built\n")
+    wanted = [("qianshi", "built-edge")]
+    wanted += [(d, f"built-{d}") for d in ("old-engine", "before") if d in designs]
+    for design, marker in wanted:
+        if (folder / marker).exists():
+            continue
+        url = "http://127.0.0.1:9/v1"
+        argv = server_argv(design, folder, url, 0.8, 10, free_port(), (), "grounded", before)
+        server, _ = start_server(argv, f"index ({design})")
+        server.stop()
+        (folder / marker).write_text(f"the index of {design} is built\n")
     return folder
 
 
 def prepare(settings: Settings, standin: Proc) -> Path:
     """The run's state folder: the index, and estimates learned from ``warmup_tasks`` real tasks."""
-    index = build_index(settings.out / ".state" / "index")
+    designs = [*settings.designs, *settings.burst_designs]
+    index = build_index(settings.out / ".state" / "index", designs, settings.before)
     state = copy_state(index, settings.out / ".state" / "run")
-    if settings.warmup_tasks <= 0 or "qianshi" not in settings.designs:
+    if settings.warmup_tasks <= 0:
         return state
-    argv = server_argv("qianshi", state, settings.standin_url, settings.tick_s, 100, free_port())
-    server, port = start_server(argv, "warm-up")
-    try:
-        specs = _requests(settings.warmup_tasks, 10_000_000, random.Random(7))
-        job = _job(settings, port, specs, hold_s=120.0, wave=4, interval=0.5, out=state / "warmup.pickle")
-        for client in start_clients([job]):
-            client.send(f"go {time.time() + 0.1}")
-            client.wait_for("done", 300)
-            client.stop()
-    finally:
-        server.stop()  # saves the learned estimates into the state folder
+    generators = ["openai"] if "qianshi" in settings.designs and settings.ns else []
+    generators += ["grounded"] if "qianshi" in settings.burst_designs and settings.burst_ns else []
+    for llm in generators:
+        argv = server_argv("qianshi", state, settings.standin_url, settings.tick_s, 100, free_port(), (), llm)
+        server, port = start_server(argv, f"warm-up ({llm})")
+        try:
+            specs = _requests(settings.warmup_tasks, 10_000_000, random.Random(7))
+            out = state / "warmup.pickle"
+            job = _job(settings, port, specs, hold_s=120.0, wave=4, interval=0.5, out=out)
+            for client in start_clients([job]):
+                client.send(f"go {time.time() + 0.1}")
+                client.wait_for("done", 300)
+                client.stop()
+        finally:
+            server.stop()  # saves the learned estimates into the state folder
     return state
 
 
@@ -176,26 +191,57 @@ class Drive:
     quiet_before: float | None
 
 
+@dataclass(frozen=True, slots=True)
+class Opens:
+    """How a level opens its streams, when not at the sweep's steady rate."""
+
+    wave: int
+    interval_s: float
+    hold_s: float
+    llm: str = "openai"
+    tag: str = ""
+    """Tells this level's state folder apart from a sweep level of the same design and N."""
+
+
 def drive(
-    settings: Settings, standin: Proc, design: str, n: int, level: int, extra: Sequence[str] = ()
+    settings: Settings,
+    standin: Proc,
+    design: str,
+    n: int,
+    level: int,
+    extra: Sequence[str] = (),
+    opens: Opens | None = None,
 ) -> Drive:
     """Start ``design``'s server, run ``n`` streams against it from the client processes, stop it."""
     quiet = wait_quiet(settings.quiet_wait_s) if settings.quiet_wait_s > 0 else None
-    state = copy_state(settings.state, settings.out / ".state" / "levels" / f"{design}-{n}")
+    tag = f"{opens.tag}-" if opens is not None and opens.tag else ""
+    state = copy_state(settings.state, settings.out / ".state" / "levels" / f"{tag}{design}-{n}")
     metrics_port = free_port()
     capacity = max(2 * n + 100, 2000)
-    argv = server_argv(design, state, settings.standin_url, settings.tick_s, capacity, metrics_port, extra)
+    llm = opens.llm if opens is not None else "openai"
+    argv = server_argv(
+        design,
+        state,
+        settings.standin_url,
+        settings.tick_s,
+        capacity,
+        metrics_port,
+        extra,
+        llm,
+        settings.before,
+    )
     server, port = start_server(argv, design)
     specs = _requests(n, 1_000_000 * (level + 1), random.Random(level))
     count = settings.clients or min(2, math.ceil(n / STREAMS_PER_CLIENT))
-    interval = settings.wave_interval_s
-    wave = wave_size(settings, n)
+    interval = opens.interval_s if opens is not None else settings.wave_interval_s
+    wave = opens.wave if opens is not None else wave_size(settings, n)
+    hold_s = opens.hold_s if opens is not None else settings.hold_s
     jobs = [
         _job(
             settings,
             port,
             specs[c::count],
-            hold_s=settings.hold_s,
+            hold_s=hold_s,
             wave=wave,
             interval=interval,
             out=state / f"client{c}.pickle",
@@ -204,19 +250,20 @@ def drive(
         for c in range(count)
     ]
     ramp_s = ((n - 1) // wave) * interval
-    metered = design == "qianshi"
+    metered = design in ("qianshi", "old-engine", "before")
     try:
         clients = start_clients(jobs)
         try:
             before = costs.scrape_lag(metrics_port) if metered else []
             procs = {"server": server, "standin": standin, **{f"client{i}": c for i, c in enumerate(clients)}}
-            spy = _py_spy(server, settings.out / f"profile-{design}-{n}.txt") if settings.profile else None
+            profile = settings.out / f"profile-{tag}{design}-{n}.txt"
+            spy = _py_spy(server, profile) if settings.profile else None
             with Sampler(procs) as sampler:
                 t0 = time.time() + 0.2
                 for client in clients:
                     client.send(f"go {t0}")
                 for client in clients:
-                    client.wait_for("done", ramp_s + settings.hold_s + 300)
+                    client.wait_for("done", ramp_s + hold_s + 300)
             if spy is not None:
                 spy.send_signal(signal.SIGINT)
                 spy.wait(60)
@@ -325,7 +372,7 @@ def run_relay(settings: Settings, standin: Proc, n: int, level: int) -> dict[str
 
 
 def _py_spy(server: Proc, path: Path) -> subprocess.Popen[bytes]:
-    """py-spy recording the server (collapsed stacks, 200 Hz) until it gets SIGINT."""
+    """py-spy recording the server and its child processes (collapsed stacks, 200 Hz) until SIGINT."""
     exe = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     argv = [
         exe,
@@ -336,6 +383,7 @@ def _py_spy(server: Proc, path: Path) -> subprocess.Popen[bytes]:
         "200",
         "--format",
         "raw",
+        "--subprocesses",
         "--output",
         str(path),
     ]

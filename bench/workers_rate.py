@@ -3,15 +3,13 @@ side by side in one run.
 
 Both servers share a private redis-server (``--event-log redis://…``, which ``--workers 2`` needs; the
 one-worker server uses it too, so the comparison is of workers alone) and the grounded generator
-without pacing (``--grounded-pace 0``: every stream is CPU work in the server — retrieval in the
-worker's retrieval process, composing the text and every event in the server's interpreter). A
+without pacing (``--grounded-pace 0``: every stream is CPU work in the server — retrieval on Qdrant
+Edge, composing the text and every event, all in the worker's interpreter). A
 closed-loop client runs in another process (``python -m bench.workers_rate client``): ``--concurrency``
 streams at once over 16 connections (the kernel spreads connections, not calls, across workers),
 each starting the next ``Interpret`` when its stream ends; it counts streams that ended with a result
 during ``--seconds`` after a warm-up. Designs alternate round by round, so a busy moment of the
-shared machine hits all alike. A third design, one worker with ``--retrieval-workers 2``, tells
-what the second server process adds beyond a second retrieval process (each worker has its own).
-Prints a JSON report (streams/s per design per round, the medians, the ratio 2 / 1, the machine's
+shared machine hits all alike. Prints a JSON report (streams/s per design per round, the medians, the ratio 2 / 1, the machine's
 load) and writes it to ``<out>/workers-<time>.json``.
 """
 
@@ -38,9 +36,6 @@ CONNECTIONS = 16
 DESIGNS = {
     "workers_1": ["--workers", "1"],
     "workers_2": ["--workers", "2"],
-    # One server process with two retrieval processes: separates what the second gRPC process adds
-    # from what the second retrieval process (each worker has its own) adds.
-    "workers_1_retrieval_2": ["--workers", "1", "--retrieval-workers", "2"],
 }
 QUESTIONS = ("今年換工作會順利嗎？", "婚姻能成嗎？", "這次投資能賺錢嗎？", "家人的病何時會好？")
 

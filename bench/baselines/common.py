@@ -1,10 +1,12 @@
 """What both baselines share: the blocking work, the events they send, and the server around them.
 
 The work is Qianshi's own, called the simple way: the request is validated by the pipeline's
-``validate`` (same category inference), the poem and passages come from ``QdrantSearcher`` on an
-embedded ``QdrantClient`` opened in this process (same index, same query), and the text comes from the
-same stand-in through a *blocking* ``httpx.Client`` reading the SSE stream, with the same prompt
-(``build_messages``). Nothing here streams text deltas: a blocking call returns the whole answer.
+``validate`` (same category inference), the poem and passages come from the same embedded engine
+(Qdrant Edge, opened in this process: same index, same query, the retriever's plain calls), and the
+text comes from the same stand-in through a *blocking* ``httpx.Client`` reading the SSE stream, with
+the same prompt (``build_messages``) — or, with ``--llm grounded``, from the grounded generator's
+composition as one blocking call. Nothing here streams text deltas: a blocking call returns the whole
+answer.
 
 ``serve`` runs a grpc.aio server with a servicer, prints ``baseline serving on port N`` on stderr when
 it is ready, and — for the benchmark — measures the event loop's lag the way the Qianshi server does
@@ -26,10 +28,9 @@ from typing import Any
 
 import grpc
 import httpx
-from qdrant_client import QdrantClient
+from qianshi.server.backends.generation.grounded.generator import compose_chunks
 from qianshi.server.backends.generation.prompt import build_messages
-from qianshi.server.backends.retrieval import analyzer
-from qianshi.server.backends.retrieval.search import QdrantSearcher
+from qianshi.server.backends.retrieval.embedded import EmbeddedRetriever
 from qianshi.server.domain import GenerationRequest, Passage, Poem, Query
 from qianshi.server.pipeline.categories import infer as categories
 from qianshi.server.pipeline.requests import Limits, TaskSpec, validate
@@ -51,25 +52,28 @@ SERVER_OPTIONS = [
 class BlockingWork:
     """Retrieval and generation as plain blocking functions (safe to call from several threads)."""
 
-    def __init__(self, state_dir: Path, llm_url: str, model: str) -> None:
-        analyzer.configure(state_dir / "cache")
-        analyzer.warm_up()
-        self.client = QdrantClient(path=str(state_dir / "qdrant"))
-        self.searcher = QdrantSearcher(self.client)
-        self.sets = {s.id: s for s in self.searcher.sets()}
+    def __init__(self, state_dir: Path, llm_url: str, model: str, llm: str = "openai") -> None:
+        self.retriever = EmbeddedRetriever.from_state_dir(state_dir)
+        self.sets: dict[str, Any] = {}
+        self.llm = llm
         self.limits = Limits()
         self.url = llm_url.rstrip("/") + "/chat/completions"
         self.model = model
         self.http = httpx.Client(timeout=httpx.Timeout(120.0, connect=5.0))
 
+    async def open(self) -> None:
+        """Open the index (built already: the benchmark hands over a built state folder)."""
+        await self.retriever.start()
+        self.sets = {s.id: s for s in await self.retriever.sets()}
+
     def spec(self, request: interpret_service_pb2.InterpretRequest) -> TaskSpec:
         return validate(convert.params(request), self.sets, self.limits)
 
     def poem(self, set_id: str, number: int) -> Poem:
-        return self.searcher.get_poem(set_id, number)
+        return self.retriever.poem_now(set_id, number)
 
     def retrieve(self, spec: TaskSpec) -> tuple[Poem, list[Passage]]:
-        poem = self.searcher.get_poem(spec.poem_set.id, spec.number)
+        poem = self.retriever.poem_now(spec.poem_set.id, spec.number)
         query = Query(
             spec.poem_set.id,
             spec.number,
@@ -78,7 +82,7 @@ class BlockingWork:
             categories.search_terms(spec.category.common),
             PASSAGES_LIMIT,
         )
-        return poem, self.searcher.search_passages(query, poem=poem)
+        return poem, self.retriever.passages_now(query)
 
     def generate(self, spec: TaskSpec, poem: Poem, passages: list[Passage]) -> tuple[str, int]:
         """The whole interpretation and its completion tokens, read from the SSE stream."""
@@ -93,6 +97,9 @@ class BlockingWork:
             max_tokens=spec.max_tokens,
             seed=spec.seed,
         )
+        if self.llm == "grounded":
+            chunks = compose_chunks(request)
+            return "".join(chunks), len(chunks)
         body: dict[str, Any] = {
             "model": self.model,
             "messages": build_messages(request, max_prompt_tokens=8192 - spec.max_tokens),
@@ -120,16 +127,17 @@ class BlockingWork:
                         tokens += 1
         return "".join(parts), tokens
 
-    def close(self) -> None:
+    async def close(self) -> None:
         self.http.close()
-        self.client.close()
+        await self.retriever.aclose()
 
 
 class Events:
     """Numbers and stamps the events of one call (``seq`` 1, 2, 3 …, like the real server)."""
 
-    def __init__(self, task_id: str) -> None:
+    def __init__(self, task_id: str, generator: str = "openai") -> None:
         self.task_id = task_id
+        self.generator = generator
         self.seq = 0
         self.started = time.monotonic()
         self.last = self.started
@@ -149,7 +157,7 @@ class Events:
 
     def accepted(self, spec: TaskSpec) -> events_pb2.ProgressEvent:
         accepted = events_pb2.Accepted(
-            category=spec.category.category, locale=spec.locale, generator="openai"
+            category=spec.category.category, locale=spec.locale, generator=self.generator
         )
         return self.make(events_pb2.STAGE_ACCEPTED, 0.0, "accepted", accepted=accepted)
 
@@ -169,7 +177,7 @@ class Events:
 
     def result(self, text_: str, tokens: int) -> events_pb2.ProgressEvent:
         result = events_pb2.Result(
-            text=text_, usage=events_pb2.Usage(completion_tokens=tokens), generator="openai"
+            text=text_, usage=events_pb2.Usage(completion_tokens=tokens), generator=self.generator
         )
         return self.make(events_pb2.STAGE_DONE, 100.0, "done", result=result)
 
@@ -202,6 +210,7 @@ def parse(argv: list[str] | None, prog: str) -> argparse.Namespace:
     p.add_argument("--state-dir", required=True, help="a built Qianshi state folder (its own copy)")
     p.add_argument("--llm-url", required=True)
     p.add_argument("--llm-model", default="standin")
+    p.add_argument("--llm", choices=("openai", "grounded"), default="openai", help="the generator's work")
     p.add_argument("--tick", type=float, default=0.8, help="silence interval of the thread-pool ticker")
     p.add_argument("--lag-file", default="", help="write the loop's lag samples here (JSON) on exit")
     return p.parse_args(argv)
@@ -209,7 +218,8 @@ def parse(argv: list[str] | None, prog: str) -> argparse.Namespace:
 
 async def serve(args: argparse.Namespace, make: Callable[[BlockingWork], BaselineService], name: str) -> None:
     """Serve until SIGTERM/SIGINT."""
-    work = BlockingWork(Path(args.state_dir), args.llm_url, args.llm_model)
+    work = BlockingWork(Path(args.state_dir), args.llm_url, args.llm_model, args.llm)
+    await work.open()
     server = grpc.aio.server(options=SERVER_OPTIONS)
     interpret_service_pb2_grpc.add_InterpretServiceServicer_to_server(make(work), server)
     port = server.add_insecure_port(args.listen)
@@ -228,7 +238,7 @@ async def serve(args: argparse.Namespace, make: Callable[[BlockingWork], Baselin
         with contextlib.suppress(asyncio.CancelledError):
             await lag
         await server.stop(0.5)
-        work.close()
+        await work.close()
         if args.lag_file:
             _write_lag(Path(args.lag_file), samples)
 

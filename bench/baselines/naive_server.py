@@ -28,7 +28,7 @@ class NaiveService(BaselineService):
         except Exception as exc:
             await context.abort_with_status(to_grpc(from_error(exc)))
             return
-        events = Events(self.next_task_id())
+        events = Events(self.next_task_id(), self.work.llm)
         await context.write(events.accepted(spec))
         poem, passages = self.work.retrieve(spec)  # blocks the loop: the point of this baseline
         for event in events.found(poem, passages):

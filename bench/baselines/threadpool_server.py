@@ -39,7 +39,7 @@ class ThreadPoolService(BaselineService):
         except Exception as exc:
             await context.abort_with_status(to_grpc(from_error(exc)))
             return
-        events = Events(self.next_task_id())
+        events = Events(self.next_task_id(), self.work.llm)
         await context.write(events.accepted(spec))
         retrieval = asyncio.to_thread(self.work.retrieve, spec)
         poem, passages = await self._ticking(context, events, retrieval, events_pb2.STAGE_RETRIEVAL, 1.0)

@@ -1,8 +1,9 @@
 """A smoke run of the benchmark (``python -m bench run``) so it cannot rot.
 
-Ten streams per design with tiny timings, all three designs and the relay level, through the real
-entry point in a subprocess: it checks the report's structure, never the speed (the benchmark's
-figures are not pass/fail). Most of the time goes to building the index once.
+Ten streams per design with tiny timings, all three designs and the relay level, a burst of ten per
+design (the old engine too), the solo level and Qianshi's start-up times, through the real entry point
+in a subprocess: it checks the report's structure, never the speed (the benchmark's figures are not
+pass/fail). Most of the time goes to building the old engine's index once.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def test_smoke_run_writes_a_complete_report(tmp_path: Path) -> None:
         sys.executable, "-m", "bench", "run",
         "--n", "10", "--ttft", "0.05", "--tokens", "12", "--rate", "200", "--hold", "4",
         "--warmup", "2", "--relay-n", "10", "--relay-profile", "tokens=40,ttft=0.05",
-        "--out", str(out),
+        "--burst", "10", "--startup-designs", "qianshi", "--out", str(out),
     ]  # fmt: skip
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=540, check=False)
     assert done.returncode == 0, done.stderr[-4000:]
@@ -38,7 +39,7 @@ def test_smoke_run_writes_a_complete_report(tmp_path: Path) -> None:
     assert [p for p in report["plots"] if not (out / p).exists()] == []
     assert len(list(out.glob("report-*.json"))) == 1
 
-    levels = {level["design"]: level for level in report["levels"]}
+    levels = {level["design"]: level for level in report["levels"] if "level" not in level}
     assert set(levels) == DESIGNS | {"qianshi-relay"}
     for design in DESIGNS:
         level = levels[design]
@@ -60,3 +61,20 @@ def test_smoke_run_writes_a_complete_report(tmp_path: Path) -> None:
     relay = levels["qianshi-relay"]["relay"]
     assert "server_cpu_us_per_delta" in relay and "window_s" in relay
     assert {t["target"] for t in report["targets"]} >= {"gap p99 (s)", "server CPU per delta (µs)"}
+
+    bursts = {lv["design"]: lv for lv in report["levels"] if lv.get("level") == "burst"}
+    assert set(bursts) == DESIGNS | {"old-engine", "bare"}
+    for design, level in bursts.items():
+        assert level["errors"] == 0 and level["outcomes"] == {"result": 10}, design
+        assert {"poem", "passages", "result"} <= set(level["time_to_ms"])
+        assert level["time_to_ms"]["result"]["n"] == 10
+        assert level["costs"]["server_cpu_ms_per_task"] >= 0, design  # /proc counts 10 ms ticks
+    assert bursts["old-engine"]["costs"]["server_children_cpu_s"] > 0  # its search worker: ~60 ms a search
+    [solo] = [lv for lv in report["levels"] if lv.get("level") == "solo"]
+    assert solo["in_server_ms"]["poem_and_passages"]["n"] == solo["n"]
+    [start] = report["startup"]
+    assert start["design"] == "qianshi" and start["first_build_s"] > 0 and start["existing_index_s"] > 0
+    assert (out / "burst.png").exists() and len(summary["burst"]) == 6
+    assert {"burst result p99 (ms)", "start to SERVING, existing index (s)"} <= {
+        t["target"] for t in report["targets"]
+    }

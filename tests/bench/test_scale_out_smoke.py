@@ -48,5 +48,5 @@ def test_the_scale_out_benchmarks_run_and_report(built_state, tmp_path):
     rate = bench(
         out, "workers_rate", "--rounds", "1", "--seconds", "1", "--warmup", "0.5", "--concurrency", "4"
     )
-    assert set(rate["median_streams_per_s"]) == {"workers_1", "workers_2", "workers_1_retrieval_2"}
+    assert set(rate["median_streams_per_s"]) == {"workers_1", "workers_2"}
     assert all(r[0]["failed"] == 0 for r in rate["rounds"].values())

@@ -17,7 +17,7 @@ from qianshi.server.main import Running
 from qianshi.v1 import events_pb2
 
 from tests.gateway.harness import Gateway, frames, gateway, iter_frames
-from tests.service.conftest import server_with
+from tests.service.conftest import retrieval_held, server_with
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -164,10 +164,8 @@ async def test_a_browser_disconnect_cancels_the_grpc_call(backend):
     """The task can only end while its retrieval is held if the gateway's call went away (and the
     server's grace window then ran out): a call left open would keep it waiting forever."""
     settings = Settings(backend=f"127.0.0.1:{backend.port}", grace_s=0.2)
-    retriever = backend.servicer.retriever
     async with gateway(settings) as gw, gw.client() as http:
-        async with retriever.paused() as hold:
-            await hold.reached()
+        async with retrieval_held(backend):
             async with http.stream("GET", "/v1/interpret", params=PARAMS) as response:
                 task_id = (await frames(response, limit=1))[0].json["taskId"]
             async with asyncio.timeout(10):
@@ -204,9 +202,8 @@ async def test_silence_gets_a_heartbeat_comment(fast_backend):
     async with (
         gateway(settings) as gw,
         gw.client() as http,
-        fast_backend.servicer.retriever.paused() as hold,
+        retrieval_held(fast_backend),
     ):
-        await hold.reached()
         async with http.stream("GET", "/v1/interpret", params=PARAMS) as response:
             async for frame in iter_frames(response):
                 seen.extend(frame.comments)
@@ -220,9 +217,8 @@ async def test_full_server_is_429_with_retry_after(built_state: Path, tmp_path: 
         server_with(built_state, tmp_path, "--max-active-tasks", "1") as small,
         gateway(Settings(backend=f"127.0.0.1:{small.port}")) as gw,
         gw.client() as http,
-        small.servicer.retriever.paused() as hold,
+        retrieval_held(small),
     ):
-        await hold.reached()
         async with http.stream("GET", "/v1/interpret", params=PARAMS) as busy:
             stream = iter_frames(busy)
             task_id = (await anext(stream)).json["taskId"]

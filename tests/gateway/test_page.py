@@ -18,6 +18,7 @@ from qianshi.server.gateway.settings import Settings
 
 from tests.gateway.conftest import ARTIFACTS, TICK_S
 from tests.gateway.harness import CutStreams, gateway
+from tests.service.conftest import retrieval_held
 
 pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.browser]
 
@@ -168,8 +169,7 @@ async def test_the_page_shows_errors_and_cancels(browser, backend):
         assert await page.text_content("#error-title") == "查無此籤"
 
         await page.click("#submit")  # "ask again" opens the form
-        async with backend.servicer.retriever.paused() as hold:
-            await hold.reached()
+        async with retrieval_held(backend):
             await ask(page, 23, QUESTION_ZH)
             await page.wait_for_selector("#watch[data-task-id]", state="attached", timeout=10_000)
             await page.click("#cancel")

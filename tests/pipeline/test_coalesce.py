@@ -7,16 +7,23 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from qianshi.server.domain import GenerationChunk
-from qianshi.server.pipeline.coalesce import coalesce
+from qianshi.server.pipeline.coalesce import MAX_HELD_CHARS, coalesce
 
 
 async def scripted(
-    pieces: list[str], hold: asyncio.Event | None = None, fail: Exception | None = None
+    pieces: list[str],
+    hold: asyncio.Event | None = None,
+    fail: Exception | None = None,
+    spaced: bool = True,
 ) -> AsyncIterator[GenerationChunk]:
+    """The pieces as an engine streams them: one at a time (``spaced``: the reader sees each before
+    the next exists), or all at once."""
     for i, piece in enumerate(pieces):
         if hold is not None and i == len(pieces) - 1:
             await hold.wait()
         yield GenerationChunk(text=piece, tokens=1)
+        if spaced:
+            await asyncio.sleep(0)
     if fail is not None:
         raise fail
     yield GenerationChunk(final=True, completion_tokens=len(pieces))
@@ -34,6 +41,15 @@ async def test_tokens_merge_into_clauses_and_nothing_is_lost():
     assert texts == ["此", "籤大吉，", "婚姻可成。", "宜早"]  # the first text at once, then clauses
     assert sum(c.tokens for c in out if not c.final) == len(tokens)
     assert out[-1].final and [c.final for c in out].count(True) == 1
+
+
+async def test_text_that_exists_at_once_goes_out_in_few_pieces():
+    clauses = ["此籤大吉，", "婚姻可成。", "宜早。"] * 40  # 520 characters written at once
+    out = await run(coalesce(scripted(clauses, spaced=False), window_s=10.0))
+    texts = [c.text for c in out if not c.final]
+    assert "".join(texts) == "".join(clauses)
+    assert len(texts) == 2 and len(texts[0]) >= MAX_HELD_CHARS
+    assert sum(c.tokens for c in out if not c.final) == len(clauses)
 
 
 async def test_window_flushes_held_text_while_the_engine_is_silent():

@@ -156,6 +156,7 @@ class ServerProcess:
         self.lines: list[str] = []
         self.port = 0
         self._port_seen = threading.Event()
+        self._new_line = threading.Condition()
         self._reader: threading.Thread | None = None
         self.process: subprocess.Popen[str] | None = None
 
@@ -176,7 +177,9 @@ class ServerProcess:
     def _read(self, pattern: re.Pattern[str]) -> None:
         assert self.process is not None and self.process.stderr is not None
         for line in self.process.stderr:
-            self.lines.append(line)
+            with self._new_line:
+                self.lines.append(line)
+                self._new_line.notify_all()
             if not self.port and (found := pattern.search(line)) is not None:
                 self.port = int(found[1])
                 self._port_seen.set()
@@ -185,6 +188,17 @@ class ServerProcess:
     @property
     def stderr(self) -> str:
         return "".join(self.lines)
+
+    def wait_for(self, pattern: str, limit_s: float = 30.0) -> re.Match[str]:
+        """The first stderr line matching ``pattern``, waiting for it to be written."""
+        compiled = re.compile(pattern)
+        with self._new_line:
+            found = self._new_line.wait_for(
+                lambda: next((m for line in self.lines if (m := compiled.search(line))), None), limit_s
+            )
+        if found is None:
+            raise AssertionError(f"no line matching {pattern!r}:\n{self.stderr}")
+        return found
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None

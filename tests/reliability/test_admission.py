@@ -184,7 +184,9 @@ LIMIT, TICK = 100, 0.3
 @session_loop
 async def test_twice_the_limit_refuses_the_excess_and_keeps_the_cadence(built_state, tmp_path):
     flags = ("--max-active-tasks", str(LIMIT), "--tick-retrieval", str(TICK), "--tick-generation", str(TICK))
-    flags += ("--grounded-pace", "0.03")
+    # Clauses 0.2 s apart: every task lasts seconds, so the 2 × LIMIT calls opened at once overlap
+    # (retrieval takes well under a millisecond: it holds no task open by itself).
+    flags += ("--grounded-pace", "0.2")
     async with (
         server_with(built_state, tmp_path, *flags) as srv,
         grpc.aio.insecure_channel(f"127.0.0.1:{srv.port}") as channel,

@@ -1,8 +1,8 @@
 """Real servers for the integration tests: ``qianshi.server.main.serve`` on 127.0.0.1:0 with the real
-embedded Qdrant in its worker process, driven over real gRPC channels.
+embedded store (Qdrant Edge shards, in-process), driven over real gRPC channels.
 
 The index is built once per test session into a shared state folder; each server gets its own copy
-of the folder (embedded Qdrant locks its path), so servers start in about a second.
+of the folder (its learned estimates are its own), so servers start in about a second.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import contextlib
 import shutil
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -19,6 +20,37 @@ import pytest_asyncio
 from qianshi.server import config
 from qianshi.server.main import Running, serve
 from qianshi.v1 import interpret_service_pb2_grpc
+
+
+class _HeldRetriever:
+    """The server's retriever behind a gate: look-ups and searches wait until it opens."""
+
+    def __init__(self, inner: Any, gate: asyncio.Event) -> None:
+        self._inner = inner
+        self._gate = gate
+        self.name = inner.name
+
+    async def poem(self, set_id: str, number: int) -> Any:
+        await self._gate.wait()
+        return await self._inner.poem(set_id, number)
+
+    async def passages(self, query: Any) -> Any:
+        await self._gate.wait()
+        return await self._inner.passages(query)
+
+
+@contextlib.asynccontextmanager
+async def retrieval_held(running: Running) -> AsyncIterator[None]:
+    """Tasks started inside the block wait at their retrieval until it ends: a test's way to keep a
+    task running (a search itself takes well under a millisecond). GetPoem is not held."""
+    interpreter = running.registry.interpreter
+    inner, gate = interpreter.retriever, asyncio.Event()
+    interpreter.retriever = _HeldRetriever(inner, gate)
+    try:
+        yield
+    finally:
+        interpreter.retriever = inner
+        gate.set()
 
 
 @pytest.fixture(scope="session")

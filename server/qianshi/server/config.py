@@ -77,7 +77,10 @@ OPTIONS: list[Option] = [
         "",
     ),
     Option(
-        "--retrieval-workers", "worker processes for the embedded store (keep the GIL off the loop)", 1, int
+        "--retrieval-workers",
+        "deprecated, ignored (the embedded store runs in-process); removed in the next release",
+        0,
+        int,
     ),
     Option(
         "--llm",

@@ -1,8 +1,9 @@
 """``qianshi-server``: start the gRPC service on the embedded defaults (or the configured backends).
 
-Start-up order: the retrieval worker process is spawned first (FACTS.md: no fork after gRPC runs),
-the gRPC server starts with health NOT_SERVING so probes can see it, the index is built or opened
-(with a progress bar), then health turns SERVING. SIGTERM/SIGINT drain: health goes NOT_SERVING, new
+Start-up order: the embedded store is checked and, when it must be built, its builder process is
+spawned first (FACTS.md: no fork after gRPC runs); the gRPC server starts with health NOT_SERVING so
+probes can see it; the build is awaited (with a progress bar) and the index opened; then health turns
+SERVING. SIGTERM/SIGINT drain: health goes NOT_SERVING, new
 calls are refused, running tasks get the shutdown grace, then end with UNAVAILABLE (SERVER_DRAINING).
 """
 
@@ -30,6 +31,8 @@ from qianshi.server.pipeline.admission import GenerationSlots
 from qianshi.server.pipeline.estimates import Estimates
 from qianshi.server.pipeline.interpret import Interpreter, PipelineConfig
 from qianshi.server.pipeline.requests import Limits
+from qianshi.server.pipeline.seams import Retriever
+from qianshi.server.pipeline.workqueue import WorkQueue
 from qianshi.server.service import auth, security
 from qianshi.server.service.interpret_service import InterpretService
 from qianshi.server.tasks.registry import Registry
@@ -59,21 +62,28 @@ async def serve(
     *,
     on_ready: Callable[[Running], None] | None = None,
     stop: asyncio.Event | None = None,
+    retriever: Retriever | None = None,
 ) -> None:
-    """Run the server until ``stop`` is set (or SIGTERM/SIGINT when ``stop`` is None)."""
+    """Run the server until ``stop`` is set (or SIGTERM/SIGINT when ``stop`` is None). ``retriever``
+    replaces the one the options name (the benchmark measures another engine with it)."""
     stop = stop or _signal_event()
     state_dir = Path(args.state_dir).expanduser()  # noqa: ASYNC240 - start-up, before anything is served
     state_dir.mkdir(parents=True, exist_ok=True)
     estimates = Estimates(state_dir / "estimates.json")
-    retriever = wiring.retriever(args, state_dir)
+    retriever = retriever or wiring.retriever(args, state_dir)
     generator = wiring.generator(args)
     ops = wiring.Operations(args)
     interpreter = Interpreter(
         retriever,
         generator,
         estimates,
-        PipelineConfig(tick_retrieval_s=args.tick_retrieval, tick_generation_s=args.tick_generation),
+        PipelineConfig(
+            tick_retrieval_s=args.tick_retrieval,
+            tick_generation_s=args.tick_generation,
+            work_through_generation=args.llm == "grounded" and args.grounded_pace == 0,
+        ),
         slots=_generation_slots(args),
+        work=WorkQueue(),
     )
     try:
         tokens = auth.TokenSet.load(args.auth_tokens_file, args.auth_tokens)
@@ -83,7 +93,7 @@ async def serve(
         default_max_tokens=args.max_tokens, default_grace_s=args.default_grace, max_grace_s=args.max_grace
     )
     health = HealthServicer()
-    retriever.launch()  # worker processes are spawned before gRPC runs (FACTS.md)
+    retriever.launch()  # a build process is spawned before gRPC runs (FACTS.md)
     try:
         async with Registry(
             interpreter,
@@ -119,7 +129,7 @@ async def serve(
             for name in ("", SERVICE_NAME):
                 await health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
             await server.start()
-            log.info("listening on %s (port %d); building the index", args.listen, port)
+            log.info("listening on %s (port %d); opening the index", args.listen, port)
             try:
                 await retriever.start(_progress_bar("index"))
             except BaseException:

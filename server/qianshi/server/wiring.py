@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import shutil
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from qianshi.server.tasks.registry import Registry
 
 
 def retriever(args: argparse.Namespace, state_dir: Path) -> Retriever:
-    """The retriever: a Qdrant server when ``--qdrant-url`` is set, else the embedded store in a worker."""
+    """The retriever: a Qdrant server when ``--qdrant-url`` is set, else Qdrant Edge in-process."""
     corpus_path = Path(args.corpus).expanduser() if args.corpus else None
     if args.qdrant_url:
         from qianshi.server.backends.retrieval.corpus import load_corpus
@@ -32,21 +31,25 @@ def retriever(args: argparse.Namespace, state_dir: Path) -> Retriever:
             corpus=load_corpus(corpus_path) if corpus_path else None,
             cache_dir=state_dir / "cache",
         )
-    from qianshi.server.backends.retrieval.worker import WorkerRetriever
+    from qianshi.server.backends.retrieval.embedded import EmbeddedRetriever
 
+    if args.retrieval_workers:
+        logging.getLogger(__name__).warning(
+            "--retrieval-workers (QIANSHI_RETRIEVAL_WORKERS) is deprecated and ignored: the embedded "
+            "store runs in-process on Qdrant Edge; the option goes away in the next release"
+        )
     path = Path(args.qdrant_path).expanduser() if args.qdrant_path else state_dir / "qdrant"
-    return WorkerRetriever(
-        path, workers=args.retrieval_workers, cache_dir=state_dir / "cache", corpus_path=corpus_path
-    )
+    return EmbeddedRetriever(path, cache_dir=state_dir / "cache", corpus_path=corpus_path)
 
 
 async def worker_stores(
     args: argparse.Namespace, state_dir: Path, count: int, progress: Callable[[int, int], None] | None = None
 ) -> list[str]:
-    """For ``--workers``: build or open the embedded index once, before the workers start, then give
-    each worker a copy of its own (the embedded engine locks its folder against a second opener).
-    Returns each worker's ``--qdrant-path``; with ``--qdrant-url`` the workers share the Qdrant server
-    and keep their options as they are.
+    """For ``--workers``: build or open the embedded index once, before the workers start. Returns
+    each worker's ``--qdrant-path``: the same folder for all of them — Qdrant Edge shards written
+    without a write-ahead log take no lock, so any number of processes open them (and a copy per
+    worker would cost the shards' apparent size, hundreds of MB, each). With ``--qdrant-url`` the
+    workers share the Qdrant server and keep their options as they are.
 
     The one place that knows how the embedded engine keeps its store: adapt it with the engine.
     """
@@ -59,17 +62,7 @@ async def worker_stores(
     finally:
         await built.aclose()
     source = Path(args.qdrant_path).expanduser() if args.qdrant_path else state_dir / "qdrant"  # noqa: ASYNC240
-    copies = [state_dir / "workers" / str(i) / "qdrant" for i in range(count)]
-    for copy in copies:
-        await asyncio.to_thread(_copy_store, source, copy)
-    return [str(copy) for copy in copies]
-
-
-def _copy_store(source: Path, target: Path) -> None:
-    if target.exists():
-        shutil.rmtree(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(source, target)
+    return [str(source)] * count
 
 
 def generator(args: argparse.Namespace) -> Generator:

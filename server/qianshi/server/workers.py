@@ -6,8 +6,8 @@ on one host. The supervisor (the process you start) runs no gRPC itself:
 1. It refuses to start unless the event log is shared (``--event-log redis://…``): the kernel hands
    each connection to any worker, so a ``Watch``, a ``Cancel`` or a ``request_id`` retry may reach a
    worker that does not run the task, and only a shared log lets every worker find every task.
-2. It builds (or opens) the embedded index once (``wiring.worker_stores``), then gives each worker its
-   own copy (the embedded engine locks its folder against a second opener).
+2. It builds (or opens) the embedded index once (``wiring.worker_stores``); every worker then opens
+   the same Qdrant Edge shards (written without a write-ahead log, they take no lock).
 3. It picks the port — for ``PORT`` 0 it binds a free one with ``SO_REUSEPORT`` and holds it until
    the workers listen — and starts the workers with multiprocessing's *spawn* (FACTS.md: never fork
    a process that may hold gRPC state). Each worker is ``main.serve`` with ``SO_REUSEPORT`` on that

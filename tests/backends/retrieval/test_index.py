@@ -1,23 +1,17 @@
-"""The schema and the build: collections per set, clause passages, an idempotent version-checked build."""
+"""The schema and the qdrant-client build (a Qdrant server's path, through ``:memory:``): collections per
+set, clause passages, an idempotent version-checked build. The Edge store's build: test_edge.py."""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
 from qdrant_client import QdrantClient, models
 from qianshi.server.backends.retrieval.corpus import Corpus
-from qianshi.server.backends.retrieval.index import (
-    BuildReport,
-    IndexNames,
-    build_index,
-    index_version,
-    read_meta_steps,
-    run_steps,
-)
+from qianshi.server.backends.retrieval.index import IndexNames, index_version
 from qianshi.server.backends.retrieval.passages import passages_of, split_clauses
+from qianshi.server.backends.retrieval.steps import build_index, read_meta_steps, run_steps
 from qianshi.server.domain import Judgment, PassageKind
 
 
@@ -76,34 +70,25 @@ def test_every_poem_gets_verse_title_and_judgment_passages(corpus: Corpus) -> No
     }
 
 
-def test_the_full_build_on_disk_has_one_collection_per_set(
-    corpus: Corpus, disk_index: tuple[Path, BuildReport]
-) -> None:
-    path, report = disk_index
+def test_the_full_build_has_one_collection_per_set(corpus: Corpus, memory_client: QdrantClient) -> None:
     expected = {
         f"qianshi_{s.id}": sum(len(passages_of(p)) for p in corpus.poems_of(s.id)) for s in corpus.sets
     }
-    assert report.rebuilt
+    counting = CountingClient(memory_client)
+    report = build_index(counting, corpus)  # type: ignore[arg-type]
+    # The session's client is built already: a second build over the same version writes nothing.
+    assert not report.rebuilt
+    assert not {"upsert", "create_collection", "delete_collection"} & set(counting.calls)
     assert dict(report.points) == {"qianshi_poems": 260, **expected}
-    client = QdrantClient(path=str(path))
-    try:
-        for name, count in report.points.items():
-            assert client.count(name).count == count
-        info = client.get_collection("qianshi_guandi100")
-        assert info.config.params.sparse_vectors is not None
-        assert info.config.params.sparse_vectors["text"].modifier == models.Modifier.IDF
-        meta = run_steps(client, read_meta_steps(IndexNames()))
-        assert meta is not None
-        assert meta.version == index_version(corpus) == report.version
-        assert meta.sets == corpus.sets
-        # A second build over the same version writes nothing.
-        counting = CountingClient(client)
-        again = build_index(counting, corpus)  # type: ignore[arg-type]
-        assert not again.rebuilt
-        assert dict(again.points) == dict(report.points)
-        assert not {"upsert", "create_collection", "delete_collection"} & set(counting.calls)
-    finally:
-        client.close()
+    for name, count in report.points.items():
+        assert memory_client.count(name).count == count
+    info = memory_client.get_collection("qianshi_guandi100")
+    assert info.config.params.sparse_vectors is not None
+    assert info.config.params.sparse_vectors["text"].modifier == models.Modifier.IDF
+    meta = run_steps(memory_client, read_meta_steps(IndexNames()))
+    assert meta is not None
+    assert meta.version == index_version(corpus) == report.version
+    assert meta.sets == corpus.sets
 
 
 def test_a_build_into_memory_reports_progress_and_skips_when_current(corpus: Corpus) -> None:

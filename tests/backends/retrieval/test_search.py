@@ -1,22 +1,23 @@
-"""Searches answer with the category's judgment first, then the verse, then what the question reaches."""
+"""Searches answer with the category's judgment first, then the verse, then what the question reaches
+(through the embedded engine, Qdrant Edge; test_agreement.py holds qdrant-client to the same answers)."""
 
 from __future__ import annotations
 
 import hashlib
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
-from qdrant_client import QdrantClient
+from qianshi.server.backends.retrieval import edge
 from qianshi.server.backends.retrieval.corpus import Corpus
-from qianshi.server.backends.retrieval.index import build_index
-from qianshi.server.backends.retrieval.search import QdrantSearcher
+from qianshi.server.backends.retrieval.embedded import EmbeddedRetriever
 from qianshi.server.domain import Passage, PassageKind, Query
 from qianshi.server.errors import NotFound
 
 
-def test_the_marriage_judgment_comes_first_then_the_verse(searcher: QdrantSearcher) -> None:
-    passages = searcher.search_passages(Query("mazu60", 1, "婚姻能成嗎", "婚姻"))
+def test_the_marriage_judgment_comes_first_then_the_verse(retriever: EmbeddedRetriever) -> None:
+    passages = retriever.passages_now(Query("mazu60", 1, "婚姻能成嗎", "婚姻"))
     assert [(p.id, p.text) for p in passages[:2]] == [
         ("mazu60/1/judgment/婚姻", "允成"),
         ("mazu60/1/verse", "日出便見風雲散，光明清淨照世間，一向前途通大道，萬事清吉保平安"),
@@ -28,19 +29,21 @@ def test_the_marriage_judgment_comes_first_then_the_verse(searcher: QdrantSearch
     assert scores == sorted(scores, reverse=True) and all(s > 0 for s in scores)
 
 
-def test_without_a_category_the_question_alone_finds_the_marriage_judgment(searcher: QdrantSearcher) -> None:
-    passages = searcher.search_passages(Query("mazu60", 1, "婚姻能成嗎", ""))
+def test_without_a_category_the_question_alone_finds_the_marriage_judgment(
+    retriever: EmbeddedRetriever,
+) -> None:
+    passages = retriever.passages_now(Query("mazu60", 1, "婚姻能成嗎", ""))
     assert passages[0].kind is PassageKind.VERSE
     assert passages[1].id == "mazu60/1/judgment/婚姻"
 
 
 def test_an_illness_question_on_guandi_gets_the_clause_about_illness(
-    corpus: Corpus, searcher: QdrantSearcher
+    corpus: Corpus, retriever: EmbeddedRetriever
 ) -> None:
     with_illness = [p for p in corpus.poems_of("guandi100") if "病" in (p.judgment("聖意") or "")]
     assert len(with_illness) > 80
     for poem in with_illness[::3]:  # a third of them keeps the test quick; all 91 pass
-        passages = searcher.search_passages(
+        passages = retriever.passages_now(
             Query("guandi100", poem.number, "我的病什麼時候會好", "聖意", ("病",))
         )
         first = passages[0]
@@ -49,8 +52,8 @@ def test_an_illness_question_on_guandi_gets_the_clause_about_illness(
         _assert_category_then_verse(passages, "聖意")
 
 
-def test_guandi_1_reads_bing_ji_quan(searcher: QdrantSearcher) -> None:
-    passages = searcher.search_passages(Query("guandi100", 1, "我的病什麼時候會好", "聖意", ("病",)))
+def test_guandi_1_reads_bing_ji_quan(retriever: EmbeddedRetriever) -> None:
+    passages = retriever.passages_now(Query("guandi100", 1, "我的病什麼時候會好", "聖意", ("病",)))
     assert (passages[0].id, passages[0].text) == ("guandi100/1/judgment/聖意/4", "病即痊")
 
 
@@ -66,35 +69,37 @@ def test_guandi_1_reads_bing_ji_quan(searcher: QdrantSearcher) -> None:
     ],
 )
 def test_english_questions_work_through_the_category(
-    searcher: QdrantSearcher, query: Query, first_id: str
+    retriever: EmbeddedRetriever, query: Query, first_id: str
 ) -> None:
-    passages = searcher.search_passages(query)
+    passages = retriever.passages_now(query)
     assert passages[0].id == first_id
     _assert_category_then_verse(passages, query.category)
 
 
-def test_a_cut_judgment_that_nothing_matches_is_given_whole(searcher: QdrantSearcher, corpus: Corpus) -> None:
-    passages = searcher.search_passages(Query("guanyin100", 1, "這次考試能不能考上", "詩意"))
+def test_a_cut_judgment_that_nothing_matches_is_given_whole(
+    retriever: EmbeddedRetriever, corpus: Corpus
+) -> None:
+    passages = retriever.passages_now(Query("guanyin100", 1, "這次考試能不能考上", "詩意"))
     assert passages[0].id == "guanyin100/1/judgment/詩意"
     assert passages[0].text == corpus.poems_of("guanyin100")[0].judgment("詩意")
     assert passages[0].score == 0.0
 
 
-def test_the_limit_is_kept_with_the_required_passages_first(searcher: QdrantSearcher) -> None:
-    one = searcher.search_passages(Query("mazu60", 1, "婚姻能成嗎", "婚姻", limit=1))
+def test_the_limit_is_kept_with_the_required_passages_first(retriever: EmbeddedRetriever) -> None:
+    one = retriever.passages_now(Query("mazu60", 1, "婚姻能成嗎", "婚姻", limit=1))
     assert [p.id for p in one] == ["mazu60/1/judgment/婚姻"]
-    three = searcher.search_passages(Query("mazu60", 1, "婚姻能成嗎", "婚姻", limit=3))
+    three = retriever.passages_now(Query("mazu60", 1, "婚姻能成嗎", "婚姻", limit=3))
     assert [p.citation for p in three] == [1, 2, 3]
 
 
-def test_a_category_the_poem_lacks_leaves_the_verse_first(searcher: QdrantSearcher) -> None:
-    passages = searcher.search_passages(Query("guanyin100", 1, "搬家好嗎", "移徙"))  # #1 has no 移徙
+def test_a_category_the_poem_lacks_leaves_the_verse_first(retriever: EmbeddedRetriever) -> None:
+    passages = retriever.passages_now(Query("guanyin100", 1, "搬家好嗎", "移徙"))  # #1 has no 移徙
     assert passages[0].kind is PassageKind.VERSE
 
 
-def test_poems_are_fetched_by_exact_key(searcher: QdrantSearcher, corpus: Corpus) -> None:
-    assert searcher.get_poem("guandi100", 100) == corpus.poems_of("guandi100")[99]
-    assert [s.id for s in searcher.sets()] == ["mazu60", "guanyin100", "guandi100"]
+async def test_poems_are_fetched_by_exact_key(retriever: EmbeddedRetriever, corpus: Corpus) -> None:
+    assert await retriever.poem("guandi100", 100) == corpus.poems_of("guandi100")[99]
+    assert [s.id for s in await retriever.sets()] == ["mazu60", "guanyin100", "guandi100"]
 
 
 @pytest.mark.parametrize(
@@ -102,12 +107,12 @@ def test_poems_are_fetched_by_exact_key(searcher: QdrantSearcher, corpus: Corpus
     [("nosuch", 1, "unknown poem set"), ("mazu60", 61, "no poem 61"), ("mazu60", 0, "no poem 0")],
 )
 def test_unknown_sets_and_numbers_are_not_found(
-    searcher: QdrantSearcher, set_id: str, number: int, message: str
+    retriever: EmbeddedRetriever, set_id: str, number: int, message: str
 ) -> None:
     with pytest.raises(NotFound, match=message):
-        searcher.get_poem(set_id, number)
+        retriever.poem_now(set_id, number)
     with pytest.raises(NotFound, match=message):
-        searcher.search_passages(Query(set_id, number, "問", "婚姻"))
+        retriever.passages_now(Query(set_id, number, "問", "婚姻"))
 
 
 def _assert_category_then_verse(passages: Sequence[Passage], category: str) -> None:
@@ -134,18 +139,20 @@ class CharacterEmbedder:
         return vectors
 
 
-def test_a_dense_embedder_adds_a_fused_hybrid_search(corpus: Corpus) -> None:
+async def test_a_dense_embedder_adds_a_fused_hybrid_search(corpus: Corpus, tmp_path: Path) -> None:
     guandi = next(s for s in corpus.sets if s.id == "guandi100")
     small = Corpus((guandi,), corpus.poems_of("guandi100")[:5])
-    client = QdrantClient(location=":memory:")
+    edge.build(tmp_path / "qdrant", small, embedder=CharacterEmbedder())
+    stored = edge.read_stored(tmp_path / "qdrant")
+    assert stored is not None
+    config = (tmp_path / "qdrant" / stored.generation / "qianshi_guandi100" / "edge_config.json").read_text()
+    assert '"dense"' in config
+    hybrid = EmbeddedRetriever(tmp_path / "qdrant", corpus=small, embedder=CharacterEmbedder())
     try:
-        build_index(client, small, embedder=CharacterEmbedder())
-        info = client.get_collection("qianshi_guandi100")
-        assert isinstance(info.config.params.vectors, dict) and "dense" in info.config.params.vectors
-        hybrid = QdrantSearcher(client, embedder=CharacterEmbedder())
-        passages = hybrid.search_passages(Query("guandi100", 1, "我的病什麼時候會好", "聖意", ("病",)))
+        await hybrid.start()
+        passages = await hybrid.passages(Query("guandi100", 1, "我的病什麼時候會好", "聖意", ("病",)))
         _assert_category_then_verse(passages, "聖意")
         assert all(0 < p.score <= 1 for p in passages if p.kind is not PassageKind.VERSE)  # RRF scores
         assert "病即痊" in [p.text for p in passages]
     finally:
-        client.close()
+        await hybrid.aclose()

@@ -22,11 +22,15 @@ ticking at the generation tick interval, each tick saying where in the queue it 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import OrderedDict
+from collections.abc import Callable
+from typing import Protocol
 
 from qianshi.server.errors import ResourceExhausted
 from qianshi.server.pipeline.messages import message
 from qianshi.server.pipeline.pacer import Emitter, Pacer
+from qianshi.server.pipeline.workqueue import Pace, WorkQueue
 
 RETRY_AFTER_S = 1.0
 
@@ -44,6 +48,8 @@ class GenerationSlots:
         self._holding: set[str] = set()
         self._waiting: OrderedDict[str, asyncio.Future[None]] = OrderedDict()
         self._positions: dict[str, int] | None = None
+        self._pace = Pace(limit, None)
+        self._since: dict[str, float] = {}
 
     @property
     def holding(self) -> int:
@@ -76,6 +82,11 @@ class GenerationSlots:
             self._positions = {tid: i for i, tid in enumerate(self._waiting, start=1)}
         return self._positions.get(task_id, 0)
 
+    def expected_wait(self, position: int) -> float | None:
+        """Seconds until the task at ``position`` gets a slot, from how long generations have held
+        their slots (None before one was given back)."""
+        return self._pace.wait(position)
+
     def take_now(self, task_id: str) -> bool:
         """Take a slot if one is free and nobody is waiting for it."""
         if task_id in self._holding:
@@ -84,6 +95,7 @@ class GenerationSlots:
             return False
         self._reserved.add(task_id)
         self._holding.add(task_id)
+        self._since[task_id] = time.monotonic()
         return True
 
     def join(self, task_id: str) -> asyncio.Future[None] | None:
@@ -120,6 +132,7 @@ class GenerationSlots:
             turn.cancel()
         if task_id in self._holding:
             self._holding.discard(task_id)
+            self._pace.held(time.monotonic() - self._since.pop(task_id))
             self._hand_over()
 
     def _hand_over(self) -> None:
@@ -129,30 +142,108 @@ class GenerationSlots:
             if turn.done():  # its waiter was cancelled and is on its way out
                 continue
             self._holding.add(task_id)
+            self._since[task_id] = time.monotonic()
             turn.set_result(None)
 
 
+class Pool(Protocol):
+    """A FIFO of tasks waiting for their turn (``GenerationSlots``, ``workqueue.WorkQueue``)."""
+
+    def join(self, task_id: str) -> asyncio.Future[None] | None: ...
+
+    def position(self, task_id: str) -> int: ...
+
+    async def await_turn(self, task_id: str, turn: asyncio.Future[None]) -> None: ...
+
+    def expected_wait(self, position: int) -> float | None: ...
+
+
 async def wait_for_slot(
-    slots: GenerationSlots | None, task_id: str, emitter: Emitter, locale: str, tick_s: float
+    slots: GenerationSlots | None,
+    task_id: str,
+    emitter: Emitter,
+    locale: str,
+    tick_s: float,
+    usual_s: float = 0.0,
 ) -> None:
     """Take a generation slot for the task, ticking with its queue position while it waits.
 
     The first tick goes out as soon as the task is queued (being queued is news); after it, ticks
     fill silence at ``tick_s`` as in any stage, each with the position at that moment. The caller
-    releases the slot (``slots.release``) when generation ends, however it ends.
+    releases the slot (``slots.release``) when generation ends, however it ends. ``usual_s`` (the
+    learned duration of a generation) estimates the wait until the queue has been seen moving.
     """
     if slots is None:
         return
     turn = slots.join(task_id)
     if turn is None:
         return
+    limit = slots.limit
+    await wait_for_turn(
+        slots, task_id, turn, emitter, locale, tick_s, "queued", lambda p: p * usual_s / limit, announce=True
+    )
 
-    def tick(_now: float) -> str:
-        emitter.queue_position = max(slots.position(task_id), 1)
-        return message(locale, "queued", position=emitter.queue_position)
+
+async def wait_for_turn(
+    pool: Pool,
+    task_id: str,
+    turn: asyncio.Future[None],
+    emitter: Emitter,
+    locale: str,
+    tick_s: float,
+    key: str,
+    fallback_wait: Callable[[int], float],
+    *,
+    announce: bool,
+) -> None:
+    """Wait for the turn ``pool.join`` gave, ticking with the place in the queue; the ETA of every event
+    meanwhile counts the expected wait (``pool.expected_wait``, else ``fallback_wait``). ``announce``:
+    the first tick goes out at once."""
+
+    def tick(now: float) -> str:
+        emitter.queue_position = place(pool, task_id, emitter, now, fallback_wait)
+        return message(locale, key, position=emitter.queue_position)
 
     try:
-        await emitter.tick(tick(0.0))
-        await Pacer(emitter).run(slots.await_turn(task_id, turn), tick_s, tick)
+        if announce:
+            await emitter.tick(tick(time.monotonic()))
+        await Pacer(emitter).run(pool.await_turn(task_id, turn), tick_s, tick)
     finally:
         emitter.queue_position = 0
+        emitter.progress.waiting(None, time.monotonic())
+
+
+def place(
+    pool: Pool, task_id: str, emitter: Emitter, now: float, fallback_wait: Callable[[int], float]
+) -> int:
+    """The task's place in the queue, with its expected wait given to its progress (for the ETA)."""
+    position = max(pool.position(task_id), 1)
+    wait = pool.expected_wait(position)
+    emitter.progress.waiting(fallback_wait(position) if wait is None else wait, now)
+    return position
+
+
+def arrive(work: WorkQueue | None, task_id: str, emitter: Emitter, now: float) -> asyncio.Future[None] | None:
+    """A task arrives at the work queue: None when it may work at once, else the turn to wait for
+    (its place and expected wait are then in the ETA of the ``accepted`` event already)."""
+    if work is None:
+        return None
+    work.arrived()
+    turn = work.join(task_id)
+    if turn is not None:
+        emitter.queue_position = place(work, task_id, emitter, now, _no_wait)
+    return turn
+
+
+async def wait_for_work(
+    work: WorkQueue, task_id: str, turn: asyncio.Future[None], emitter: Emitter, locale: str, tick_s: float
+) -> None:
+    """Wait for the task's turn in the work queue, ticking with its place (no tick at once: the
+    ``accepted`` event just went out with the expected wait in its ETA)."""
+    await wait_for_turn(
+        work, task_id, turn, emitter, locale, tick_s, "waiting_turn", _no_wait, announce=False
+    )
+
+
+def _no_wait(_position: int) -> float:
+    return 0.0

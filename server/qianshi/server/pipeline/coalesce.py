@@ -4,7 +4,11 @@ Text is held until it ends a clause (Chinese or Latin clause punctuation, a line
 short window has passed since the first held piece, whichever comes first — except the first text of
 a generation, which goes out at once (the time to the first token is what a reader waits on); the
 held text never ends in half a character (a lone surrogate or the replacement character of an
-incomplete UTF-8 sequence).
+incomplete UTF-8 sequence). Text that is already there is never held back for a clause, nor sent
+ahead of the rest: when more pieces wait in the inbox (a generator that writes a whole answer at
+once, or a burst of an engine's tokens read together), they join the held text up to
+``MAX_HELD_CHARS``, so a short answer that exists all at once goes out as one or two events instead
+of one per clause (each event costs the server a gRPC write).
 The upstream is read by a pump task so the window can expire while the engine is silent. The pump
 is owned by the generator's ``try/finally`` rather than a task group, because an async generator must
 not yield from inside a task group (anyio's rule): callers close it with ``contextlib.aclosing``.
@@ -20,7 +24,7 @@ from qianshi.server.domain import GenerationChunk
 
 CLAUSE_END = frozenset('，。！？；：、,.!?;:\n）)」』】”"')
 WINDOW_S = 0.04
-MAX_HELD_CHARS = 200
+MAX_HELD_CHARS = 400
 
 
 def _splittable(text: str) -> bool:
@@ -113,9 +117,10 @@ async def coalesce(
             held_tokens += chunk.tokens
             held_chars += len(chunk.text)
             text = chunk.text
+            # The first text, or a clause's end, goes out only when nothing more is waiting: text
+            # already here costs no latency to join, and each piece sent is an event (a write).
             due = (
-                first
-                or text[-1] in CLAUSE_END
+                ((first or text[-1] in CLAUSE_END) and not inbox)
                 or held_chars >= MAX_HELD_CHARS
                 or loop.time() - held_since >= window_s
             )

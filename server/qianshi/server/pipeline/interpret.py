@@ -24,7 +24,7 @@ from qianshi.server.domain import (
 )
 from qianshi.server.errors import BackendFailed
 from qianshi.server.pipeline import messages
-from qianshi.server.pipeline.admission import GenerationSlots, wait_for_slot
+from qianshi.server.pipeline.admission import GenerationSlots, arrive, wait_for_slot, wait_for_work
 from qianshi.server.pipeline.categories import infer as categories
 from qianshi.server.pipeline.citations import citations
 from qianshi.server.pipeline.coalesce import coalesce
@@ -46,6 +46,7 @@ from qianshi.server.pipeline.pacer import Emitter, Pacer
 from qianshi.server.pipeline.progress import Plan, Progress
 from qianshi.server.pipeline.requests import TaskSpec
 from qianshi.server.pipeline.seams import Generator, Retriever
+from qianshi.server.pipeline.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,9 @@ class PipelineConfig:
     tick_generation_s: float = 1.2
     passages_limit: int = 6
     coalesce_window_s: float = 0.04
+    work_through_generation: bool = False
+    """The generation runs on this server's CPU without waiting (the grounded generator unpaced), so
+    the work queue's slot is held through it too; an LLM's generation waits on its engine instead."""
 
 
 @dataclass(slots=True)
@@ -76,6 +80,7 @@ class Interpreter:
         estimates: Estimates,
         config: PipelineConfig | None = None,
         slots: GenerationSlots | None = None,
+        work: WorkQueue | None = None,
     ) -> None:
         self.retriever = retriever
         self.generator = generator
@@ -83,6 +88,8 @@ class Interpreter:
         self.config = config or PipelineConfig()
         self.slots = slots
         """The generator's slot pool (admission.py); None: generations are not limited."""
+        self.work = work
+        """The queue a task's retrieval waits in when a crowd arrives (workqueue.py); None: none."""
         model = generator.model or "-"
         self._gen_key = f"generation/{generator.name}/{model}"
         self._ret_key = f"retrieval/{retriever.name}"
@@ -118,6 +125,7 @@ class Interpreter:
         loc = spec.locale
         category_label = messages.category_label(spec.category, loc)
         text_so_far: list[str] = []
+        turn = arrive(self.work, task_id, emitter, started)
         try:
             await emitter.emit(
                 Accepted(
@@ -139,9 +147,17 @@ class Interpreter:
             if deadline is not None:
                 timeout = asyncio.timeout(max(deadline - time.monotonic(), 0.0))
             async with timeout:
+                if turn is not None and self.work is not None:
+                    await wait_for_work(self.work, task_id, turn, emitter, loc, self.config.tick_retrieval_s)
+                    emitter.progress.replan(self.plan(spec))  # what tasks took while it waited
                 poem, passages, retrieval_s = await self._retrieve(spec, emitter, category_label)
+                if not self.config.work_through_generation:
+                    self._leave_work(task_id)  # an engine's generation waits elsewhere (its slots)
                 try:
-                    await wait_for_slot(self.slots, task_id, emitter, loc, self.config.tick_generation_s)
+                    usual = plan.generation_s
+                    await wait_for_slot(
+                        self.slots, task_id, emitter, loc, self.config.tick_generation_s, usual
+                    )
                     generated, generation_s = await self._generate(
                         task_id, spec, emitter, poem, passages, deadline, text_so_far
                     )
@@ -164,6 +180,12 @@ class Interpreter:
             if not expected(exc):
                 log.exception("task failed", extra={"task_id": task_id})
             await self._fail(emitter, failure_of(exc, task_id, "".join(text_so_far)), loc)
+        finally:
+            self._leave_work(task_id)
+
+    def _leave_work(self, task_id: str) -> None:
+        if self.work is not None:
+            self.work.release(task_id)
 
     # stages ----------------------------------------------------------------------------------------
 

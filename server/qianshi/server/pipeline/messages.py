@@ -18,6 +18,7 @@ _T: dict[str, tuple[str, str]] = {
         "accepted: {set_name} no. {number}, about {category}",
     ),
     "queued": ("等待生成資源（第 {position} 位）", "waiting for a generation slot (position {position})"),
+    "waiting_turn": ("排隊等候處理（第 {position} 位）", "waiting for its turn (position {position})"),
     "retrieval_started": ("正在取出第 {number} 籤的籤詩", "fetching poem no. {number}"),
     "poem_found": (
         "已取得籤詩〈{title}〉，正在為{category}查找解籤",

@@ -55,6 +55,7 @@ class Progress:
         self._units = 0.0
         self._first_unit_at: float | None = None
         self._percent = 0.0
+        self._wait_until: float | None = None
 
     # signals ---------------------------------------------------------------------------------------
 
@@ -63,6 +64,15 @@ class Progress:
 
     def retrieval_signal(self, milestone: str) -> None:
         self._floor = max(self._floor, _RETRIEVAL_MILESTONES[milestone])
+
+    def replan(self, plan: Plan) -> None:
+        """Newer expectations (learned while the task waited in a queue) for the ETA from now on; the
+        bar's spans stay as they were, so percent keeps its meaning and never goes back."""
+        self.plan = plan
+
+    def waiting(self, expected_s: float | None, now: float) -> None:
+        """The task waits in a queue and expects to for ``expected_s`` more (None: it does not wait)."""
+        self._wait_until = None if expected_s is None else now + expected_s
 
     def generated(self, units: float, now: float) -> None:
         """``units`` more tokens (or characters) were generated."""
@@ -90,7 +100,14 @@ class Progress:
         return round(self._percent, 2)
 
     def eta(self, now: float) -> float | None:
-        """Seconds until the end, or None when the task has outrun every estimate."""
+        """Seconds until the end, or None when the task has outrun every estimate. A queue the task
+        waits in counts: its expected wait comes first."""
+        left = self._eta(now)
+        if self._wait_until is None or left is None:
+            return left
+        return left + max(self._wait_until - now, 0.0)
+
+    def _eta(self, now: float) -> float | None:
         plan, elapsed = self.plan, self.stage_elapsed(now)
         if self.stage is Stage.ACCEPTED:
             return plan.retrieval_s + plan.generation_s

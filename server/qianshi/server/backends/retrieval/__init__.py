@@ -1,8 +1,10 @@
 """Retrieval: the poem sets and their judgments in Qdrant.
 
 ``corpus`` loads and validates the poem sets; ``analyzer`` turns Chinese (and English) text into
-sparse vectors; ``passages`` cuts a poem into the passages that are indexed; ``index`` builds the
-collections (idempotent, versioned); ``search`` answers queries over them; ``worker`` and
-``worker_process`` run the embedded store in its own process; ``remote`` talks to a Qdrant server.
-May import ``domain``, ``errors``, ``config`` and this package; nothing of the pipeline or above.
+sparse vectors; ``passages`` cuts a poem into the passages that are indexed; ``index`` is the schema
+(collections, points, version) and ``search`` the query and its ranking, both in no engine's types.
+Two engines store and search them: Qdrant Edge in-process (``edge``, built in a child process by
+``builder``, served by ``embedded``) and a Qdrant server through qdrant-client (``steps``, served by
+``remote``). May import ``domain``, ``errors``, ``config`` and this package; nothing of the pipeline
+or above.
 """

@@ -36,10 +36,10 @@ import tempfile
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import jieba
-from qdrant_client import models
 
 ANALYZER_VERSION = f"2/jieba-{jieba.__version__}"
 """Identifies the analysis; part of the index version, so a change rebuilds the index."""
@@ -72,6 +72,16 @@ _USER_WORDS_TEXT = (
 )
 USER_WORDS = tuple(_USER_WORDS_TEXT.split())
 """Words added to jieba's dictionary; changing them changes the analysis (bump ANALYZER_VERSION)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SparseVector:
+    """A sparse vector in no engine's types: sorted, unique ``indices`` and their ``values``. Each
+    engine's adapter makes its own from it (edge.py for Qdrant Edge, steps.py for qdrant-client)."""
+
+    indices: list[int]
+    values: list[float]
+
 
 _lock = threading.Lock()
 _tokenizer: jieba.Tokenizer | None = None
@@ -106,14 +116,14 @@ def query_terms(text: str) -> list[str]:
     return _terms(text, word_chars="c:")
 
 
-def document_vector(terms: Sequence[str], avgdl: float) -> models.SparseVector:
+def document_vector(terms: Sequence[str], avgdl: float) -> SparseVector:
     """BM25 document-side weights: term frequency saturated by ``K1`` and normalised by length (``B``)."""
     counts = Counter(terms)
     norm = K1 * (1 - B + B * len(terms) / avgdl) if avgdl > 0 else K1
     return sparse_vector((term_id(term), tf * (K1 + 1) / (tf + norm)) for term, tf in sorted(counts.items()))
 
 
-def query_vector(text: str, extra_terms: Iterable[str] = ()) -> models.SparseVector:
+def query_vector(text: str, extra_terms: Iterable[str] = ()) -> SparseVector:
     """Plain query weights (Qdrant multiplies in the IDF): 1 per occurrence, ½ for a word's characters.
 
     ``extra_terms`` (a category name, search terms) are added as they are, without the characters of
@@ -132,13 +142,13 @@ def query_vector(text: str, extra_terms: Iterable[str] = ()) -> models.SparseVec
     return sparse_vector(sorted(weights.items()))
 
 
-def sparse_vector(pairs: Iterable[tuple[int, float]] | Mapping[int, float]) -> models.SparseVector:
-    """A Qdrant sparse vector with sorted, unique indices (duplicates, e.g. hash collisions, summed)."""
+def sparse_vector(pairs: Iterable[tuple[int, float]] | Mapping[int, float]) -> SparseVector:
+    """A sparse vector with sorted, unique indices (duplicates, e.g. hash collisions, summed)."""
     merged: dict[int, float] = {}
     for index, value in pairs.items() if isinstance(pairs, Mapping) else pairs:
         merged[index] = merged.get(index, 0.0) + value
     indices = sorted(merged)
-    return models.SparseVector(indices=indices, values=[merged[i] for i in indices])
+    return SparseVector(indices, [merged[i] for i in indices])
 
 
 def warm_up() -> None:

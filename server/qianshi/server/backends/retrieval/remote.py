@@ -1,11 +1,10 @@
 """The retrieval backend over a Qdrant server or cluster (``--qdrant-url``), through AsyncQdrantClient.
 
-No worker process: the store's work happens on the server and the client's I/O is async; what runs here
-is a question's analysis (well under a millisecond once jieba is warm) and, at start, the index plan (in
-a thread). The schema, the idempotent version-checked build and the search are the same steps the
-embedded worker drives (index.py, search.py); this module adds the async driving, a poem
-cache, and the one place where the client's exceptions become the server's errors
-(:func:`translate_error`).
+The store's work happens on the server and the client's I/O is async; what runs here is a question's
+analysis (well under a millisecond once jieba is warm) and, at start, the index plan (in a thread).
+The schema and the query are the embedded engine's (index.py, search.py), driven through qdrant-client
+as steps (steps.py); this module adds the async driving, a poem cache, and the one place where the
+client's exceptions become the server's errors (:func:`translate_error`).
 
 Collections are created with the given ``shard_number`` / ``replication_factor`` (None: the server's
 defaults) and with payload indexes on the filter fields.
@@ -29,15 +28,19 @@ from qianshi.server.backends.retrieval.corpus import Corpus, load_shipped_corpus
 from qianshi.server.backends.retrieval.index import (
     DEFAULT_PREFIX,
     BuildReport,
-    CollectionOptions,
     Embedder,
     IndexNames,
     ProgressCallback,
+)
+from qianshi.server.backends.retrieval.steps import (
+    CollectionOptions,
     Steps,
     arun_steps,
     build_steps,
+    passages_steps,
+    poem_steps,
+    sets_steps,
 )
-from qianshi.server.backends.retrieval.search import passages_steps, poem_steps, sets_steps
 from qianshi.server.domain import Passage, Poem, PoemSet, Query
 
 T = TypeVar("T")
@@ -88,7 +91,7 @@ class ServerRetriever:
         self._poems: dict[tuple[str, int], Poem] = {}
 
     def launch(self) -> None:
-        """Nothing to spawn (the embedded retriever's ``launch`` starts its worker processes)."""
+        """Nothing to start before serving (the embedded retriever's ``launch`` may start a build)."""
 
     async def start(self, progress: ProgressCallback | None = None) -> BuildReport:
         """Build the index on the server unless its stored version matches, and load the poem sets."""

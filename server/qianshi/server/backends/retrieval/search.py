@@ -1,16 +1,17 @@
-"""Poem look-up and passage search over the index of index.py, for both kinds of client.
+"""How a question becomes a store query and the store's scores become the answer, for every engine.
 
-The look-up and the search are written once, as steps (see index.py): :class:`QdrantSearcher`
-drives them with a synchronous ``QdrantClient`` inside the embedded worker process, and remote.py
-drives the same steps with an ``AsyncQdrantClient``.
+This module is the one place where the query is constructed (:func:`passage_search`) and where its
+scores are ranked (:func:`rank_passages`); it speaks no engine's types. edge.py (Qdrant Edge,
+in-process) and steps.py (qdrant-client, a Qdrant server) each translate :class:`PassageSearch` into
+their own request, run it, and hand back ``{passage_id: score}``.
 
-How a search answers (``passages_steps``):
+How a search answers:
 
 1. The poem's passages are known without asking the store: they are cut from the poem record exactly
    as the index cut them (``passages_of``), so the required ones need no second request.
 2. One sparse query over the set's collection, filtered to the poem (``number``; the collection is the
    set), with the question, the category name and the query's extra terms. With a dense embedder the
-   query runs a sparse and a dense prefetch and fuses them with RRF.
+   query runs a sparse and a dense prefetch and fuses them with RRF (k = :data:`RRF_K`).
 3. The result, in order: the judgment of ``query.category`` first — the whole judgment, or, when the
    index cut it into clauses, the (at most two) clauses that matched, best first (the whole judgment
    when none did) —
@@ -20,44 +21,52 @@ How a search answers (``passages_steps``):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from qdrant_client import QdrantClient, models
 from qianshi.server.backends.retrieval import analyzer
-from qianshi.server.backends.retrieval.corpus import poem_from_record
-from qianshi.server.backends.retrieval.index import (
-    DEFAULT_NAMES,
-    DENSE_VECTOR,
-    TEXT_VECTOR,
-    Call,
-    Compute,
-    Embedder,
-    IndexNames,
-    Steps,
-    poem_point_id,
-    read_meta_steps,
-    run_steps,
-)
+from qianshi.server.backends.retrieval.index import DENSE_VECTOR, TEXT_VECTOR, IndexNames
 from qianshi.server.backends.retrieval.passages import PassageDoc, passages_of
 from qianshi.server.domain import Passage, PassageKind, Poem, PoemSet, Query
-from qianshi.server.errors import BackendFailed, NotFound
+from qianshi.server.errors import NotFound
 
 MAX_CATEGORY_CLAUSES = 2
 """At most this many clauses of the category's judgment lead the answer (with a dense embedder every
 clause "matches", and the verse must not be pushed out)."""
+RRF_K = 2
+"""The RRF constant of a hybrid query (Qdrant's default, given explicitly so every engine agrees)."""
+PAYLOAD_FIELDS = ("passage_id",)
+"""What a search brings back of each point: its passage id (the text is known from the poem)."""
 
 
-def sets_steps(names: IndexNames) -> Steps[tuple[PoemSet, ...]]:
-    """The poem sets stored with the index."""
-    meta = yield from read_meta_steps(names)
-    if meta is None:
-        raise BackendFailed("the retrieval index has not been built", reason="INDEX_MISSING")
-    return meta.sets
+@dataclass(frozen=True, slots=True)
+class PassageSearch:
+    """One query for the passages of one poem, in no engine's types."""
+
+    collection: str
+    text: analyzer.SparseVector | None
+    """The sparse query vector (the IDF modifier is applied by the engine); None: dense only."""
+    number: int
+    """Filter: ``number`` equals this (the collection is the set)."""
+    limit: int
+    """Every passage of the poem, so a required one is never cut off by better ones."""
+    dense: list[float] | None = None
+    """With a dense embedder: the question's embedding, fused with the sparse query by RRF."""
+
+    def parts(self) -> list[tuple[str, analyzer.SparseVector | list[float]]]:
+        """The searches to run, as (vector name, query vector); two are fused by RRF."""
+        found: list[tuple[str, analyzer.SparseVector | list[float]]] = []
+        if self.text is not None:
+            found.append((TEXT_VECTOR, self.text))
+        if self.dense is not None:
+            found.append((DENSE_VECTOR, self.dense))
+        return found
 
 
-def poem_steps(names: IndexNames, sets: Sequence[PoemSet], set_id: str, number: int) -> Steps[Poem]:
-    """One poem by exact key; NotFound names whether the set or the number is unknown."""
+def check_poem_key(sets: Sequence[PoemSet], set_id: str, number: int) -> PoemSet:
+    """The set, if ``number`` is one of its poems; NotFound names whether the set or the number is
+    unknown."""
     poem_set = next((s for s in sets if s.id == set_id), None)
     if poem_set is None:
         raise NotFound(f"unknown poem set '{set_id}'", reason="POEM_SET_NOT_FOUND")
@@ -65,51 +74,52 @@ def poem_steps(names: IndexNames, sets: Sequence[PoemSet], set_id: str, number: 
         raise NotFound(
             f"poem set '{set_id}' has no poem {number} (1..{poem_set.count})", reason="POEM_NOT_FOUND"
         )
-    records = yield Call(
-        "retrieve",
-        {"collection_name": names.poems, "ids": [poem_point_id(set_id, number)], "with_payload": True},
-    )
-    if not records or not records[0].payload:
-        raise NotFound(f"poem set '{set_id}' has no poem {number} in the index", reason="POEM_NOT_FOUND")
-    return poem_from_record(records[0].payload)
+    return poem_set
 
 
-def passages_steps(
-    names: IndexNames, query: Query, poem: Poem, embedder: Embedder | None = None
-) -> Steps[list[Passage]]:
-    """The passages of ``poem`` for ``query``, in the order described in the module docstring."""
-    docs = passages_of(poem)
-    extra = [query.category, *query.terms] if query.category else list(query.terms)
-    sparse = analyzer.query_vector(query.question, extra)
-    poem_filter = models.Filter(
-        must=[models.FieldCondition(key="number", match=models.MatchValue(value=poem.number))]
+def missing_poem(set_id: str, number: int) -> NotFound:
+    return NotFound(f"poem set '{set_id}' has no poem {number} in the index", reason="POEM_NOT_FOUND")
+
+
+def extra_terms(query: Query) -> list[str]:
+    """Searched for with the question: the category name and the query's extra terms."""
+    return [query.category, *query.terms] if query.category else list(query.terms)
+
+
+def dense_text(query: Query) -> str:
+    """What a dense embedder embeds for the query."""
+    return " ".join([query.question, *extra_terms(query)])
+
+
+def passage_search(
+    names: IndexNames,
+    query: Query,
+    poem: Poem,
+    dense: list[float] | None = None,
+    docs: Sequence[PassageDoc] | None = None,
+) -> PassageSearch:
+    """The store query for ``query`` over ``poem``'s passages (``dense``: the embedded question;
+    ``docs``: ``passages_of(poem)`` when the caller keeps them)."""
+    return PassageSearch(
+        collection=names.passages(poem.set_id),
+        text=analyzer.query_vector(query.question, extra_terms(query)),
+        number=poem.number,
+        limit=len(docs if docs is not None else passages_of(poem)),
+        dense=dense,
     )
-    request: dict[str, Any] = {
-        "collection_name": names.passages(poem.set_id),
-        "limit": len(docs),
-        "with_payload": ["passage_id"],
-    }
-    if embedder is None:
-        request.update(query=sparse, using=TEXT_VECTOR, query_filter=poem_filter)
-    else:
-        question = " ".join([query.question, *extra])
-        dense = yield Compute(lambda: embedder([question])[0])
-        request.update(
-            prefetch=[
-                models.Prefetch(query=sparse, using=TEXT_VECTOR, filter=poem_filter, limit=len(docs)),
-                models.Prefetch(query=dense, using=DENSE_VECTOR, filter=poem_filter, limit=len(docs)),
-            ],
-            query=models.FusionQuery(fusion=models.Fusion.RRF),
-        )
-    response = yield Call("query_points", request)
-    scores = {str((p.payload or {}).get("passage_id")): p.score for p in response.points}
-    return rank_passages(query, poem, docs, scores)
+
+
+def scores_of(points: Sequence[Any]) -> dict[str, float]:
+    """``{passage_id: score}`` of an engine's scored points (both engines' have payload and score)."""
+    return {str((p.payload or {}).get("passage_id")): float(p.score) for p in points}
 
 
 def rank_passages(
-    query: Query, poem: Poem, docs: Sequence[PassageDoc], scores: dict[str, float]
+    query: Query, poem: Poem, scores: Mapping[str, float], docs: Sequence[PassageDoc] | None = None
 ) -> list[Passage]:
-    """Order the poem's passages for the query (pure; the scores are the store's)."""
+    """Order the poem's passages for the query (pure; the scores are the store's; ``docs``:
+    ``passages_of(poem)`` when the caller keeps them)."""
+    docs = docs if docs is not None else passages_of(poem)
     limit = max(1, query.limit)
     category = [d for d in docs if d.kind is PassageKind.JUDGMENT and d.category == query.category]
     first: list[Passage] = []
@@ -141,49 +151,10 @@ def rank_passages(
     ]
 
 
-class QdrantSearcher:
-    """Synchronous look-ups and searches over a built index (used inside the embedded worker).
-
-    Poems are immutable once indexed, so they are cached after the first fetch.
-    """
-
-    def __init__(
-        self,
-        client: QdrantClient,
-        *,
-        names: IndexNames = DEFAULT_NAMES,
-        embedder: Embedder | None = None,
-    ) -> None:
-        self._client = client
-        self._names = names
-        self._embedder = embedder
-        self._sets: tuple[PoemSet, ...] | None = None
-        self._poems: dict[tuple[str, int], Poem] = {}
-
-    def sets(self) -> tuple[PoemSet, ...]:
-        if self._sets is None:
-            self._sets = run_steps(self._client, sets_steps(self._names))
-        return self._sets
-
-    def get_poem(self, set_id: str, number: int) -> Poem:
-        key = (set_id, number)
-        poem = self._poems.get(key)
-        if poem is None:
-            poem = run_steps(self._client, poem_steps(self._names, self.sets(), set_id, number))
-            self._poems[key] = poem
-        return poem
-
-    def search_passages(self, query: Query, *, poem: Poem | None = None) -> list[Passage]:
-        """Passages for ``query``; pass ``poem`` when it is already at hand."""
-        if poem is None:
-            poem = self.get_poem(query.set_id, query.number)
-        return run_steps(self._client, passages_steps(self._names, query, poem, self._embedder))
-
-
 class SentenceTransformerEmbedder:
     """A dense embedder from a local sentence-transformers model folder (optional dependency).
 
-    Picklable: the model loads on first use, so an instance can be handed to the worker process.
+    Picklable: the model loads on first use, so an instance can be handed to the index builder.
     """
 
     def __init__(self, model_path: str, dim: int) -> None:

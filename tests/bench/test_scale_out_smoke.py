@@ -12,9 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.service.conftest import built_state
-
-__all__ = ["built_state"]
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.redis
 

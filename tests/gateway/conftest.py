@@ -12,9 +12,7 @@ import pytest
 import pytest_asyncio
 from qianshi.server.main import Running
 
-from tests.service.conftest import built_state, server_with
-
-__all__ = ["built_state"]
+from tests.service.conftest import server_with
 
 TICK_S = 0.2
 """The backends' tick interval (retrieval and generation): the cadence bound the page is held to."""

@@ -29,9 +29,9 @@ from qianshi.v1 import interpret_service_pb2 as pb
 
 from bench.standin import StandIn, serve_in_thread
 from bench.standin_text import Profile
-from tests.service.conftest import built_state, running, server_with
+from tests.service.conftest import running, server_with
 
-__all__ = ["built_state", "running", "server_with"]
+__all__ = ["running", "server_with"]
 
 QUESTION = "我今年換工作會順利嗎？"
 REPO = Path(__file__).resolve().parents[2]

@@ -53,19 +53,6 @@ async def retrieval_held(running: Running) -> AsyncIterator[None]:
         gate.set()
 
 
-@pytest.fixture(scope="session")
-def built_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A state folder whose index is built (by a server that starts once and stops)."""
-    state = tmp_path_factory.mktemp("state")
-
-    async def build() -> None:
-        async with running(["--state-dir", str(state)]):
-            pass
-
-    asyncio.run(build())
-    return state
-
-
 @contextlib.asynccontextmanager
 async def running(argv: Sequence[str]) -> AsyncIterator[Running]:
     """Start ``serve`` with ``argv`` (plus --listen 127.0.0.1:0) and stop it at the end."""

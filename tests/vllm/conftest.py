@@ -31,10 +31,10 @@ from qianshi.v1 import interpret_service_pb2 as pb
 
 from bench.vllm_cpu import venv
 from bench.vllm_cpu.procs import Run, Service, VLLMServer, free_port, group_members
-from tests.service.conftest import built_state, server_with
+from tests.service.conftest import server_with
 from tests.service.test_server import check_invariants
 
-__all__ = ["built_state", "check_invariants"]
+__all__ = ["check_invariants"]
 
 Stub = interpret_service_pb2_grpc.InterpretServiceStub
 QUESTION = "我今年換工作會順利嗎？"

@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import openai
+from qianshi.server.backends.generation import openai_errors
 from qianshi.server.backends.generation.prompt import PROMPT_VERSION, build_messages, estimate_tokens
 from qianshi.server.domain import GenerationChunk, GenerationRequest
 from qianshi.server.errors import BackendFailed, BackendTimeout, BackendUnavailable, QianshiError
@@ -271,43 +272,11 @@ class SDKGenerator:
 
 
 def _status_error(exc: openai.APIStatusError, partial: str) -> QianshiError:
-    status = exc.status_code
-    log.warning("LLM server answered HTTP %d: %s", status, exc.message)
-    retry_after = _retry_after(exc.response.headers.get("retry-after"))
-    if status == 429:
-        return BackendUnavailable(
-            "the LLM server is overloaded",
-            reason="LLM_OVERLOADED",
-            retry_after_s=retry_after or 1.0,
-            partial_text=partial,
-        )
-    if status in (502, 503, 504):
-        return BackendUnavailable(
-            f"the LLM server is unavailable (HTTP {status})",
-            reason="LLM_UNAVAILABLE",
-            retry_after_s=retry_after or 1.0,
-            partial_text=partial,
-        )
-    if status == 408:
-        return BackendTimeout(
-            "the LLM server timed out the request", reason="LLM_TIMEOUT", partial_text=partial
-        )
-    reason = {
-        400: "LLM_REJECTED",
-        401: "LLM_AUTH",
-        403: "LLM_AUTH",
-        404: "LLM_MODEL_NOT_FOUND",
-        413: "LLM_REJECTED",
-        422: "LLM_REJECTED",
-    }.get(status, "LLM_ERROR")
-    return BackendFailed(f"the LLM server answered HTTP {status}", reason=reason, partial_text=partial)
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return max(float(value), 0.0) if value else None
-    except ValueError:
-        return None
+    """HTTP error statuses mean what they mean for the server's relay: its table decides."""
+    header = exc.response.headers.get("retry-after")
+    return openai_errors.translate(
+        openai_errors.StatusError(exc.status_code, exc.message, openai_errors.retry_after(header)), partial
+    )
 
 
 async def _close(stream: openai.AsyncStream[object]) -> None:

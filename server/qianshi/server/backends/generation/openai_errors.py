@@ -77,7 +77,7 @@ async def status_error(response: aiohttp.ClientResponse) -> StatusError:
         pass
     finally:
         response.close()
-    return StatusError(response.status, message, _retry_after(response.headers.get("retry-after")))
+    return StatusError(response.status, message, retry_after(response.headers.get("retry-after")))
 
 
 def _status(exc: StatusError, partial: str) -> QianshiError:
@@ -112,7 +112,8 @@ def _status(exc: StatusError, partial: str) -> QianshiError:
     return BackendFailed(f"the LLM server answered HTTP {status}", reason=reason, partial_text=partial)
 
 
-def _retry_after(value: str | None) -> float | None:
+def retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (None when absent or not a number)."""
     try:
         return max(float(value), 0.0) if value else None
     except ValueError:

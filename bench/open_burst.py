@@ -40,6 +40,7 @@ from typing import Any
 
 import grpc
 from qianshi.client import AsyncClient, RetryPolicy
+from qianshi.server.backends.retrieval.store_copy import copy_tree
 from qianshi.v1 import events_pb2, interpret_service_pb2_grpc
 from qianshi.v1 import interpret_service_pb2 as pb
 
@@ -82,7 +83,7 @@ def server(kind: str, state_dir: str, options: list[str], max_active: int) -> It
         if not state_dir:
             raise SystemExit("--server qianshi needs --state-dir with a built index")
         workdir = tempfile.mkdtemp(prefix="burst-")
-        shutil.copytree(Path(state_dir).expanduser(), Path(workdir) / "state")
+        copy_tree(Path(state_dir).expanduser(), Path(workdir) / "state")
         argv = [sys.executable, "-m", "qianshi.server.main", "--listen", "127.0.0.1:0"]
         argv += ["--state-dir", str(Path(workdir) / "state"), "--max-active-tasks", str(max_active)]
         argv += ["--log-level", "WARNING"]

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import psutil  # type: ignore[import-untyped]
+from qianshi.server.backends.retrieval.store_copy import copy_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_S = 0.1
@@ -175,7 +176,7 @@ def copy_state(master: Path, into: Path) -> Path:
     """A private copy of the built state folder (each server learns its own estimates)."""
     if into.exists():
         shutil.rmtree(into)
-    shutil.copytree(master, into, ignore=shutil.ignore_patterns("*.lock", "lag.json"))
+    copy_tree(master, into, ignore=shutil.ignore_patterns("*.lock", "lag.json"))
     return into
 
 

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from qianshi.server.backends.retrieval.store_copy import copy_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.redis
@@ -32,7 +33,7 @@ def test_the_scale_out_benchmarks_run_and_report(built_state, tmp_path):
         pytest.skip("redis-server is not installed")
     out = tmp_path / "results"
     index = out / ".state" / "index"
-    shutil.copytree(built_state, index)
+    copy_tree(built_state, index)
     (index / "built").write_text("the index in qdrant/ is built\n")
 
     claim = bench(out, "claim_cost", "--starts", "50", "--rounds", "1")

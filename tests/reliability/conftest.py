@@ -24,6 +24,7 @@ import grpc
 import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from qianshi.server.backends.retrieval.store_copy import copy_tree
 from qianshi.v1 import events_pb2
 from qianshi.v1 import interpret_service_pb2 as pb
 
@@ -230,10 +231,9 @@ def server_process(
     built: Path, tmp_path: Path, *flags: str, env: dict[str, str] | None = None
 ) -> Iterator[ServerProcess]:
     """A serving child-process server on a copy of the built state."""
-    import shutil
 
     state = tmp_path / "state"
-    shutil.copytree(built, state)
+    copy_tree(built, state)
     proc = ServerProcess(["--state-dir", str(state), "--log-level", "WARNING", *flags], env)
     proc.start()
     try:

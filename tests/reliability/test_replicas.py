@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
@@ -23,6 +22,7 @@ import grpc
 import pytest
 import redis.asyncio as aioredis
 from qianshi.client import AsyncClient, RetryPolicy
+from qianshi.server.backends.retrieval.store_copy import copy_tree
 from qianshi.v1 import events_pb2, interpret_service_pb2_grpc
 from qianshi.v1 import interpret_service_pb2 as pb
 
@@ -43,7 +43,7 @@ def replicas(built: Path, tmp_path: Path, count: int, *flags: str) -> Iterator[l
     procs = []
     for i in range(count):
         state = tmp_path / f"replica-{i}"
-        shutil.copytree(built, state)
+        copy_tree(built, state)
         procs.append(ServerProcess(["--state-dir", str(state), "--log-level", "WARNING", *flags]))
     try:
         yield procs

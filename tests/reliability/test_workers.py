@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import shutil
 import subprocess
 import sys
 import urllib.request
@@ -22,6 +21,7 @@ from typing import Any
 import grpc
 import psutil  # type: ignore[import-untyped]
 import pytest
+from qianshi.server.backends.retrieval.store_copy import copy_tree
 from qianshi.v1 import interpret_service_pb2 as pb
 from qianshi.v1 import interpret_service_pb2_grpc
 
@@ -63,7 +63,7 @@ async def worker_of(channel: grpc.aio.Channel, metrics_port: int) -> str:
 def two_workers(built_state, tmp_path_factory, redis_url) -> Iterator[tuple[ServerProcess, int]]:
     """``qianshi-server --workers 2`` (a short lease, so a lost worker shows quickly) and its metrics port."""
     state = tmp_path_factory.mktemp("workers") / "state"
-    shutil.copytree(built_state, state)
+    copy_tree(built_state, state)
     metrics_port = free_port()
     flags = ["--state-dir", str(state), "--log-level", "WARNING", "--workers", "2"]
     flags += ["--event-log", redis_url, "--metrics-listen", f"127.0.0.1:{metrics_port}"]

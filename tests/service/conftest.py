@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import grpc
 import pytest
 import pytest_asyncio
 from qianshi.server import config
+from qianshi.server.backends.retrieval.store_copy import copy_tree
 from qianshi.server.main import Running, serve
 from qianshi.v1 import interpret_service_pb2_grpc
 
@@ -79,7 +79,7 @@ async def running(argv: Sequence[str]) -> AsyncIterator[Running]:
 @contextlib.asynccontextmanager
 async def server_with(built_state: Path, tmp_path: Path, *flags: str) -> AsyncIterator[Running]:
     state = tmp_path / "state"
-    shutil.copytree(built_state, state)
+    copy_tree(built_state, state)
     async with running(["--state-dir", str(state), *flags]) as value:
         yield value
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import shutil
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -25,6 +24,7 @@ from pathlib import Path
 import grpc
 import pytest
 import pytest_asyncio
+from qianshi.server.backends.retrieval.store_copy import copy_tree
 from qianshi.server.main import Running
 from qianshi.v1 import events_pb2, interpret_service_pb2_grpc
 from qianshi.v1 import interpret_service_pb2 as pb
@@ -184,7 +184,7 @@ def inprocess(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[QianshiOnVLLM]:
     state = tmp_path_factory.mktemp("inprocess") / "state"
-    shutil.copytree(built_state, state)
+    copy_tree(built_state, state)
     server = QianshiOnVLLM(overlay_python, vllm_run, tiny_model, state)
     try:
         yield server

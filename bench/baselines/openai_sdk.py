@@ -34,9 +34,6 @@ from qianshi.server.errors import BackendFailed, BackendTimeout, BackendUnavaila
 
 log = logging.getLogger(__name__)
 
-SUCCESS_FINISH = frozenset({"stop", "length", "content_filter", "tool_calls", "function_call", "eos"})
-"""Finish reasons of a stream that ended as the model meant it to ("length": the text was cut at
-``max_tokens``, reported as such). Anything else ("abort", "error") is a failure."""
 CONNECT_RETRIES = 2
 CLOSE_TIMEOUT_S = 1.0
 
@@ -137,18 +134,7 @@ class SDKGenerator:
         finally:
             if stream is not None:
                 await _close(stream)
-        if not finish:
-            raise BackendFailed(
-                "the LLM stream ended before the model finished",
-                reason="LLM_INCOMPLETE",
-                partial_text="".join(parts),
-            )
-        if finish not in SUCCESS_FINISH:
-            raise BackendFailed(
-                f"the LLM server ended the generation ({finish})",
-                reason="LLM_ABORTED" if finish == "abort" else "LLM_ERROR",
-                partial_text="".join(parts),
-            )
+        openai_errors.check_finish(finish, "".join(parts))
         yield GenerationChunk(
             final=True,
             prompt_tokens=prompt_tokens,

@@ -39,17 +39,20 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import aiohttp
-from qianshi.server.backends.generation.openai_errors import ErrorChunk, StatusError, status_error, translate
+from qianshi.server.backends.generation.openai_errors import (
+    ErrorChunk,
+    StatusError,
+    check_finish,
+    status_error,
+    translate,
+)
 from qianshi.server.backends.generation.prompt import PROMPT_VERSION, build_messages, estimate_tokens
 from qianshi.server.backends.generation.sse import EventReader
 from qianshi.server.domain import GenerationChunk, GenerationRequest
-from qianshi.server.errors import BackendFailed, BackendTimeout, BackendUnavailable, QianshiError
+from qianshi.server.errors import BackendTimeout, BackendUnavailable, QianshiError
 
 log = logging.getLogger(__name__)
 
-SUCCESS_FINISH = frozenset({"stop", "length", "content_filter", "tool_calls", "function_call", "eos"})
-"""Finish reasons of a stream that ended as the model meant it to ("length": the text was cut at
-``max_tokens``, reported as such). Anything else ("abort", "error") is a failure."""
 CONNECT_RETRIES = 2
 CLOSE_TIMEOUT_S = 1.0
 loads: Callable[[bytes], Any] = json.loads
@@ -231,18 +234,7 @@ class OpenAIGenerator:
                     response.release()
                 else:
                     response.close()
-        if not finish:
-            raise BackendFailed(
-                "the LLM stream ended before the model finished",
-                reason="LLM_INCOMPLETE",
-                partial_text="".join(parts),
-            )
-        if finish not in SUCCESS_FINISH:
-            raise BackendFailed(
-                f"the LLM server ended the generation ({finish})",
-                reason="LLM_ABORTED" if finish == "abort" else "LLM_ERROR",
-                partial_text="".join(parts),
-            )
+        check_finish(finish, "".join(parts))
         yield GenerationChunk(
             final=True,
             prompt_tokens=prompt_tokens,

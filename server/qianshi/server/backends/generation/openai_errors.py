@@ -31,6 +31,25 @@ log = logging.getLogger("qianshi.server.backends.generation.openai_api")
 ERROR_BODY_LIMIT = 64 * 1024
 
 
+SUCCESS_FINISH = frozenset({"stop", "length", "content_filter", "tool_calls", "function_call", "eos"})
+"""Finish reasons of a stream that ended as the model meant it to ("length": the text was cut at
+``max_tokens``, reported as such). Anything else ("abort", "error") is a failure."""
+
+
+def check_finish(finish: str | None, partial: str) -> None:
+    """Raise what a stream that ended without a finish reason, or with a failed one, stands for."""
+    if not finish:
+        raise BackendFailed(
+            "the LLM stream ended before the model finished", reason="LLM_INCOMPLETE", partial_text=partial
+        )
+    if finish not in SUCCESS_FINISH:
+        raise BackendFailed(
+            f"the LLM server ended the generation ({finish})",
+            reason="LLM_ABORTED" if finish == "abort" else "LLM_ERROR",
+            partial_text=partial,
+        )
+
+
 class StatusError(Exception):
     """Internal: the server answered with an HTTP error status."""
 

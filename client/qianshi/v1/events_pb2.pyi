@@ -148,7 +148,7 @@ class StageTiming(_message.Message):
     def __init__(self, stage: _Optional[_Union[Stage, str]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class Result(_message.Message):
-    __slots__ = ("text", "cited_passage_ids", "unknown_citations", "usage", "timings", "generator", "model", "prompt_version", "time_to_first_token", "tokens_per_second", "fallback_used", "category")
+    __slots__ = ("text", "cited_passage_ids", "unknown_citations", "usage", "timings", "generator", "model", "prompt_version", "time_to_first_token", "tokens_per_second", "fallback_used", "category", "quality")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     CITED_PASSAGE_IDS_FIELD_NUMBER: _ClassVar[int]
     UNKNOWN_CITATIONS_FIELD_NUMBER: _ClassVar[int]
@@ -161,6 +161,7 @@ class Result(_message.Message):
     TOKENS_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
     FALLBACK_USED_FIELD_NUMBER: _ClassVar[int]
     CATEGORY_FIELD_NUMBER: _ClassVar[int]
+    QUALITY_FIELD_NUMBER: _ClassVar[int]
     text: str
     cited_passage_ids: _containers.RepeatedScalarFieldContainer[str]
     unknown_citations: _containers.RepeatedScalarFieldContainer[int]
@@ -173,7 +174,38 @@ class Result(_message.Message):
     tokens_per_second: float
     fallback_used: bool
     category: str
-    def __init__(self, text: _Optional[str] = ..., cited_passage_ids: _Optional[_Iterable[str]] = ..., unknown_citations: _Optional[_Iterable[int]] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., timings: _Optional[_Iterable[_Union[StageTiming, _Mapping]]] = ..., generator: _Optional[str] = ..., model: _Optional[str] = ..., prompt_version: _Optional[str] = ..., time_to_first_token: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., tokens_per_second: _Optional[float] = ..., fallback_used: _Optional[bool] = ..., category: _Optional[str] = ...) -> None: ...
+    quality: Quality
+    def __init__(self, text: _Optional[str] = ..., cited_passage_ids: _Optional[_Iterable[str]] = ..., unknown_citations: _Optional[_Iterable[int]] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., timings: _Optional[_Iterable[_Union[StageTiming, _Mapping]]] = ..., generator: _Optional[str] = ..., model: _Optional[str] = ..., prompt_version: _Optional[str] = ..., time_to_first_token: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., tokens_per_second: _Optional[float] = ..., fallback_used: _Optional[bool] = ..., category: _Optional[str] = ..., quality: _Optional[_Union[Quality, _Mapping]] = ...) -> None: ...
+
+class Quality(_message.Message):
+    __slots__ = ("mode", "trips", "converted_chars", "removed_citations", "expected_answer", "found_answer", "fallback")
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    TRIPS_FIELD_NUMBER: _ClassVar[int]
+    CONVERTED_CHARS_FIELD_NUMBER: _ClassVar[int]
+    REMOVED_CITATIONS_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_ANSWER_FIELD_NUMBER: _ClassVar[int]
+    FOUND_ANSWER_FIELD_NUMBER: _ClassVar[int]
+    FALLBACK_FIELD_NUMBER: _ClassVar[int]
+    mode: str
+    trips: _containers.RepeatedCompositeFieldContainer[GuardTrip]
+    converted_chars: int
+    removed_citations: _containers.RepeatedScalarFieldContainer[int]
+    expected_answer: str
+    found_answer: str
+    fallback: str
+    def __init__(self, mode: _Optional[str] = ..., trips: _Optional[_Iterable[_Union[GuardTrip, _Mapping]]] = ..., converted_chars: _Optional[int] = ..., removed_citations: _Optional[_Iterable[int]] = ..., expected_answer: _Optional[str] = ..., found_answer: _Optional[str] = ..., fallback: _Optional[str] = ...) -> None: ...
+
+class GuardTrip(_message.Message):
+    __slots__ = ("check", "action", "detail", "at_char")
+    CHECK_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    AT_CHAR_FIELD_NUMBER: _ClassVar[int]
+    check: str
+    action: str
+    detail: str
+    at_char: int
+    def __init__(self, check: _Optional[str] = ..., action: _Optional[str] = ..., detail: _Optional[str] = ..., at_char: _Optional[int] = ...) -> None: ...
 
 class Error(_message.Message):
     __slots__ = ("status", "partial_text")

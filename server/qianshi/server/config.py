@@ -101,6 +101,37 @@ OPTIONS: list[Option] = [
         choices=("", "grounded"),
     ),
     Option("--llm-context-tokens", "the model's context length when the server does not say", 8192, int),
+    Option(
+        "--llm-guard",
+        "check LLM text as it streams (script, language, loops, citations, stance): off, flag (report "
+        "only), fallback (the grounded reading stands in when a check trips before the text goes out)",
+        "fallback",
+        choices=("off", "flag", "fallback"),
+    ),
+    Option(
+        "--llm-guard-window",
+        "characters (a CJK character counts two) the guard holds and checks before the first text goes out",
+        80,
+        int,
+    ),
+    Option(
+        "--prompt-version",
+        "the LLM prompt: qianshi-interpret-v2 (with the reading plan) or qianshi-interpret-v1",
+        "qianshi-interpret-v2",
+        choices=("qianshi-interpret-v1", "qianshi-interpret-v2"),
+    ),
+    Option("--llm-temperature", "sampling temperature when a request sets none", 0.3, float),
+    Option(
+        "--llm-repetition-penalty",
+        "vLLM's repetition_penalty (1.0: off; it also penalizes the poem's characters and [n] markers)",
+        1.0,
+        float,
+    ),
+    Option(
+        "--llm-repetition-detection",
+        "vLLM's repetition_detection: MIN,MAX,COUNT (pattern tokens, repeats) or off",
+        "2,64,3",
+    ),
     Option("--model", "model path or name for --llm vllm", ""),
     Option("--dtype", "weights dtype for --llm vllm", "auto"),
     Option("--max-model-len", "context length for --llm vllm (0: the model's own)", 0, int),

@@ -10,7 +10,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-LOCALES = ("zh-Hant", "en")
+LOCALES = ("zh-Hant", "zh-Hans", "en")
 """Locales the server writes messages and interpretations in; the first is the default."""
 
 

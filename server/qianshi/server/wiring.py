@@ -7,12 +7,16 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qianshi.server.pipeline.eventlog import EventLog
 from qianshi.server.pipeline.seams import Generator, Retriever
 from qianshi.server.tasks.memory_log import MemoryEventLog
 from qianshi.server.tasks.registry import Registry
 from qianshi.server.writing import GenerationRequest
+
+if TYPE_CHECKING:
+    from qianshi.server.backends.generation.sampling import Sampling
 
 
 def retriever(args: argparse.Namespace, state_dir: Path) -> Retriever:
@@ -66,18 +70,39 @@ async def worker_stores(
 
 
 def generator(args: argparse.Namespace) -> Generator:
-    """The generator named by ``--llm``, behind the grounded fallback when ``--llm-fallback grounded``."""
+    """The generator named by ``--llm``: an LLM behind the guard (``--llm-guard``, whose fallback is
+    the grounded reading) and behind the grounded fallback for failures (``--llm-fallback grounded``)."""
     from qianshi.server.backends.generation.grounded.generator import GroundedGenerator
 
     grounded = GroundedGenerator(pace_s=args.grounded_pace)
     if args.llm == "grounded":
         return grounded
     llm = _llm(args)
+    if args.llm_guard != "off":
+        from qianshi.server.backends.generation.guard.generator import GuardedGenerator
+
+        if args.llm_guard_window < 0:
+            raise SystemExit("--llm-guard-window must not be negative")
+        llm = GuardedGenerator(llm, grounded, args.llm_guard, args.llm_guard_window)
     if args.llm_fallback == "grounded":
         from qianshi.server.backends.generation.fallback import FallbackGenerator
 
         return FallbackGenerator(llm, grounded)
     return llm
+
+
+def _sampling(args: argparse.Namespace) -> Sampling:
+    from qianshi.server.backends.generation.sampling import Sampling, parse_detection
+
+    try:
+        detection = parse_detection(args.llm_repetition_detection)
+    except ValueError as exc:
+        raise SystemExit(f"--llm-repetition-detection: {exc}") from None
+    if not 0.0 <= args.llm_temperature <= 2.0:
+        raise SystemExit("--llm-temperature must be between 0 and 2")
+    if args.llm_repetition_penalty <= 0:
+        raise SystemExit("--llm-repetition-penalty must be above 0")
+    return Sampling(args.llm_temperature, args.llm_repetition_penalty, detection)
 
 
 def _llm(args: argparse.Namespace) -> Generator:
@@ -93,6 +118,8 @@ def _llm(args: argparse.Namespace) -> Generator:
             gpu_memory_utilization=args.gpu_memory_utilization,
             tensor_parallel_size=args.tensor_parallel_size,
             stall_timeout_s=args.llm_stall_timeout,
+            prompt_version=args.prompt_version,
+            sampling=_sampling(args),
         )
     from qianshi.server.backends.generation.openai_api import OpenAIGenerator, discover_model
     from qianshi.server.errors import BackendUnavailable
@@ -113,6 +140,8 @@ def _llm(args: argparse.Namespace) -> Generator:
         stall_timeout_s=args.llm_stall_timeout,
         max_context_tokens=context,
         headers=trace_headers(args),
+        prompt_version=args.prompt_version,
+        sampling=_sampling(args),
     )
 
 

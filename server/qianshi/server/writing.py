@@ -17,6 +17,13 @@ from dataclasses import dataclass
 from qianshi.server.domain import Passage, Poem
 from qianshi.server.reading.plan import Reading, read
 
+NOTICE_FALLBACK = "fallback:"
+"""A chunk's notice ``fallback:<reason>``: the model failed before writing; another generator takes over."""
+NOTICE_GUARD = "fallback:guard:"
+"""``fallback:guard:<check>``: the guard stopped the model's text; the grounded reading stands in."""
+NOTICE_CHECKING = "checking"
+"""The model has begun to write; the guard holds its first words while it checks them."""
+
 
 @dataclass(frozen=True, slots=True)
 class GenerationRequest:
@@ -96,7 +103,7 @@ class GenerationChunk:
     prompt_version: str = ""
     fallback_used: bool = False
     notice: str = ""
-    """A note for the stream instead of text (``fallback:<reason>``: the fallback generator takes over)."""
+    """A note for the stream instead of text: ``NOTICE_FALLBACK``, ``NOTICE_GUARD`` or ``NOTICE_CHECKING``."""
     quality: Quality | None = None
     """On the final chunk of a guarded generation: what the guard found."""
 

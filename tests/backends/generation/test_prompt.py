@@ -1,10 +1,18 @@
-"""The LLM prompt: both locales, passage numbering, and trimming that never drops the question or verse."""
+"""The LLM prompt: v1 and v2 (with the reading plan), the locales, passage numbering, and trimming that
+never drops the question, the verse or the plan."""
 
 from __future__ import annotations
 
 import dataclasses
 
-from qianshi.server.backends.generation.prompt import PROMPT_VERSION, build_messages, estimate_tokens
+import pytest
+from qianshi.server.backends.generation.prompt import (
+    PROMPT_V1,
+    PROMPT_V2,
+    PROMPT_VERSION,
+    build_messages,
+    estimate_tokens,
+)
 from qianshi.server.domain import Passage, PassageKind
 from qianshi.server.writing import GenerationRequest
 
@@ -30,7 +38,7 @@ def request(**overrides: object) -> GenerationRequest:
 
 
 def test_chinese_prompt_numbers_the_passages_for_citation():
-    system, user = build_messages(request(), max_prompt_tokens=4096)
+    system, user = build_messages(request(), max_prompt_tokens=4096, version=PROMPT_V1)
     assert (system["role"], user["role"]) == ("system", "user")
     assert "[1]" in system["content"]
     assert "繁體中文" in system["content"]
@@ -46,7 +54,7 @@ def test_chinese_prompt_numbers_the_passages_for_citation():
 
 def test_english_prompt_asks_for_english():
     system, user = build_messages(
-        request(locale="en", question="Will the marriage happen?"), max_prompt_tokens=4096
+        request(locale="en", question="Will the marriage happen?"), max_prompt_tokens=4096, version=PROMPT_V1
     )
     assert "Write in English" in system["content"]
     assert "[1] (婚姻) 允成" in user["content"]
@@ -85,7 +93,7 @@ def test_trimming_drops_the_lowest_ranked_passages_first():
 
 def test_the_question_and_verse_survive_any_budget():
     question = "我今年想換工作，" * 30
-    _, user = build_messages(request(question=question), max_prompt_tokens=10)
+    _, user = build_messages(request(question=question), max_prompt_tokens=10, version=PROMPT_V1)
     body = user["content"]
     assert question in body
     assert all(line in body for line in POEM.verse)
@@ -112,4 +120,46 @@ def test_estimate_errs_on_the_long_side():
 
 
 def test_the_prompt_is_versioned():
-    assert PROMPT_VERSION.startswith("qianshi-interpret-v")
+    assert PROMPT_VERSION == PROMPT_V2 != PROMPT_V1
+    with pytest.raises(ValueError, match="unknown prompt version"):
+        build_messages(request(), max_prompt_tokens=4096, version="qianshi-interpret-v0")
+
+
+def test_v2_carries_the_reading_plan_answer_first_with_the_numbers_it_may_cite():
+    system, user = build_messages(request(), max_prompt_tokens=4096)
+    assert "解籤要點" in system["content"] and "繁體中文" in system["content"]
+    plan = user["content"].split("解籤要點", 1)[1].splitlines()
+    assert plan[1].startswith("回答：")  # the answer first
+    assert any(line.startswith("根據：「婚姻」的籤解說「允成」[1]") for line in plan)
+    assert plan[-1] == "只能引用這些編號：[1]、[2]。不要引用其他編號。"
+    assert "信眾的問題：婚姻能成嗎" in user["content"]
+
+
+def test_v2_english_plan():
+    _, user = build_messages(
+        request(locale="en", question="Will the marriage happen?"), max_prompt_tokens=4096
+    )
+    body = user["content"]
+    plan = body.split("Reading plan", 1)[1].splitlines()
+    assert plan[1].startswith("Answer: yes")
+    assert "Cite only these numbers: [1], [2]." in body
+
+
+def test_v2_survives_any_budget_with_its_plan():
+    question = "我今年想換工作，" * 30
+    _, user = build_messages(request(question=question), max_prompt_tokens=10)
+    body = user["content"]
+    assert question in body and "解籤要點" in body
+    assert "沒有找到相關籤解" in body
+
+
+def test_zh_hans_prompt_is_simplified_throughout():
+    system, user = build_messages(request(locale="zh-Hans"), max_prompt_tokens=4096)
+    assert "简体中文" in system["content"]
+    body = user["content"]
+    assert "签诗" in body and "籤" not in body and "解签要点" in body
+
+
+def test_an_empty_question_asks_for_the_slips_general_reading():
+    _, user = build_messages(request(question="", locale="en"), max_prompt_tokens=4096)
+    assert "(no question: give the slip's general reading)" in user["content"]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from qianshi.server.domain import CategorySource, Passage, Poem, Stage
 from qianshi.server.errors import ErrorCode, FieldViolation
+from qianshi.server.writing import Quality
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,8 @@ class Result:
     tokens_per_second: float
     fallback_used: bool
     category: str
+    quality: Quality | None = None
+    """What the guard found in an LLM's text (None: the grounded generator, or the guard is off)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,7 @@ from qianshi.server.pipeline.events import (
     TextDelta,
 )
 from qianshi.server.pipeline.failures import expected, failure_of
-from qianshi.server.pipeline.messages import message
+from qianshi.server.pipeline.messages import message, notice_message
 from qianshi.server.pipeline.pacer import Emitter, Pacer
 from qianshi.server.pipeline.progress import Plan, Progress
 from qianshi.server.pipeline.requests import TaskSpec
@@ -41,7 +41,7 @@ from qianshi.server.pipeline.seams import Generator, Retriever
 from qianshi.server.pipeline.workqueue import WorkQueue
 from qianshi.server.reading.categories import infer as categories
 from qianshi.server.reading.plan import read
-from qianshi.server.writing import GenerationChunk, GenerationRequest
+from qianshi.server.writing import NOTICE_CHECKING, GenerationChunk, GenerationRequest
 
 log = logging.getLogger(__name__)
 
@@ -275,6 +275,7 @@ class Interpreter:
             reading=read(spec.question, poem, passages, spec.category.category, spec.category.common),
         )
         last_text_at = [started]
+        checking = [False]
 
         async def work() -> _Generated:
             offset = 0
@@ -285,9 +286,12 @@ class Interpreter:
                     if chunk.final:
                         final = chunk
                         break
+                    if chunk.notice == NOTICE_CHECKING:  # the guard holds the first words: ticks say so
+                        checking[0] = True
+                        continue
                     if chunk.notice:  # "fallback:<reason>": another generator takes over
-                        reason = chunk.notice.partition(":")[2] or chunk.notice
-                        await emitter.tick(message(loc, "fallback", reason=reason))
+                        checking[0] = False
+                        await emitter.tick(notice_message(chunk.notice, loc))
                         continue
                     now = time.monotonic()
                     units = chunk.tokens if unit == "tokens" else len(chunk.text)
@@ -312,6 +316,8 @@ class Interpreter:
         def tick(now: float) -> str:
             elapsed = now - started
             if progress.first_unit_at is None:
+                if checking[0]:
+                    return message(loc, "checking", elapsed=elapsed)
                 if elapsed > plan.ttft_s * 1.5 + 0.5:
                     return message(loc, "waiting_first_token_slow", elapsed=elapsed, usual=plan.ttft_s)
                 return message(loc, "waiting_first_token", elapsed=elapsed)
@@ -364,6 +370,7 @@ class Interpreter:
             tokens_per_second=generated.tokens_per_second,
             fallback_used=final.fallback_used,
             category=spec.category.category,
+            quality=final.quality,
         )
 
     def _learned(self, key: str) -> float | None:

@@ -1,15 +1,19 @@
-"""The human messages of a task's events, in zh-Hant (default) and English.
+"""The human messages of a task's events, in zh-Hant (default), zh-Hans and English.
 
 Every message says what is really happening, with the real numbers; none describes a sub-step that
-did not happen. Templates live here, in one place, so both locales stay in step.
+did not happen. Templates live here, in one place, so the locales stay in step: zh-Hans is the
+zh-Hant text converted by OpenCC (``chinese``), once per template and process.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+from qianshi.server.chinese import convert
 from qianshi.server.domain import CategoryChoice, CategorySource
 from qianshi.server.reading.categories.infer import english_name
+from qianshi.server.writing import NOTICE_GUARD
 
 _T: dict[str, tuple[str, str]] = {
     # key: (zh-Hant, en)
@@ -55,6 +59,14 @@ _T: dict[str, tuple[str, str]] = {
         "模型無法使用（{reason}），改由籤解直接撰寫",
         "the model failed ({reason}); composing from the judgments instead",
     ),
+    "fallback_guard": (
+        "模型寫出的文字未通過檢查（{check}），改由籤解直接撰寫",
+        "the model's text failed a check ({check}); composing from the judgments instead",
+    ),
+    "checking": (
+        "模型正在撰寫，先檢查開頭的文字再送出（已 {elapsed:.1f} 秒）",
+        "the model is writing; its first words are checked before they are shown ({elapsed:.1f} s)",
+    ),
     "done": ("解籤完成", "interpretation complete"),
     "failed": ("未能完成：{reason}", "failed: {reason}"),
     "cancelled": ("已取消", "cancelled"),
@@ -64,13 +76,27 @@ _T: dict[str, tuple[str, str]] = {
 _UNITS = {"tokens": ("個詞元", "tokens"), "chars": ("字", "characters")}
 
 
+@functools.cache
+def _hans(text: str) -> str:
+    return convert(text, "zh-Hans")
+
+
 def message(locale: str, key: str, **values: Any) -> str:
-    """The message ``key`` in ``locale`` ("zh-Hant" or "en"), filled with ``values``."""
+    """The message ``key`` in ``locale`` ("zh-Hant", "zh-Hans" or "en"), filled with ``values``."""
     zh, en = _T[key]
-    template = en if locale == "en" else zh
+    template = en if locale == "en" else _hans(zh) if locale == "zh-Hans" else zh
     if "unit" in values:
-        values["unit"] = _UNITS[values["unit"]][1 if locale == "en" else 0]
+        unit = _UNITS[values["unit"]][1 if locale == "en" else 0]
+        values["unit"] = _hans(unit) if locale == "zh-Hans" else unit
     return template.format(**values)
+
+
+def notice_message(notice: str, locale: str) -> str:
+    """The message of a generator's notice: ``fallback:guard:<check>`` (the guard stopped the model),
+    ``fallback:<reason>`` (the model failed)."""
+    if notice.startswith(NOTICE_GUARD):
+        return message(locale, "fallback_guard", check=notice.removeprefix(NOTICE_GUARD))
+    return message(locale, "fallback", reason=notice.partition(":")[2] or notice)
 
 
 def keys() -> tuple[str, ...]:
@@ -86,5 +112,7 @@ def category_label(choice: CategoryChoice, locale: str) -> str:
             else "your question in general"
         )
     if choice.common and choice.common != choice.category:
-        return f"「{choice.common}」（{choice.category}）"
-    return f"「{choice.category}」"
+        label = f"「{choice.common}」（{choice.category}）"
+    else:
+        label = f"「{choice.category}」"
+    return _hans(label) if locale == "zh-Hans" else label

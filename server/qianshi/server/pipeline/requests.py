@@ -22,7 +22,10 @@ MAX_TOKENS_LIMIT = 4096
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _TASK_ID = re.compile(r"t_[A-Za-z0-9_-]{22}")
 _SET_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
-_LOCALES = {"zh-hant": "zh-Hant", "zh-tw": "zh-Hant", "zh-hk": "zh-Hant", "zh": "zh-Hant", "en": "en"}
+_LOCALES = {
+    "zh-hant": "zh-Hant", "zh-tw": "zh-Hant", "zh-hk": "zh-Hant", "zh-mo": "zh-Hant", "zh": "zh-Hant",
+    "zh-hans": "zh-Hans", "zh-cn": "zh-Hans", "zh-sg": "zh-Hans", "en": "en",
+}  # fmt: skip
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -71,17 +74,19 @@ def validate(params: InterpretParams, sets: Mapping[str, PoemSet], limits: Limit
     """Check every field; raise one error naming all bad fields, or NotFound."""
     bad: list[FieldViolation] = []
 
-    question = params.question.strip()
-    if not question:
-        bad.append(FieldViolation("question", "must not be empty"))
-    elif len(question) > MAX_QUESTION_CHARS:
+    question = params.question.strip()  # empty: the slip's general reading
+    if len(question) > MAX_QUESTION_CHARS:
         bad.append(FieldViolation("question", f"must be at most {MAX_QUESTION_CHARS} characters"))
     elif _CONTROL.search(question):
         bad.append(FieldViolation("question", "must not contain control characters"))
 
     locale = _LOCALES.get(params.locale.strip().lower() or "zh-hant")
     if locale is None:
-        bad.append(FieldViolation("locale", f"unknown locale {params.locale[:20]!r}; use 'zh-Hant' or 'en'"))
+        bad.append(
+            FieldViolation(
+                "locale", f"unknown locale {params.locale[:20]!r}; use 'zh-Hant', 'zh-Hans' or 'en'"
+            )
+        )
 
     if params.max_tokens < 0 or params.max_tokens > MAX_TOKENS_LIMIT:
         bad.append(FieldViolation("options.max_tokens", f"must be between 0 and {MAX_TOKENS_LIMIT}"))
@@ -105,7 +110,7 @@ def validate(params: InterpretParams, sets: Mapping[str, PoemSet], limits: Limit
         poem_set = sets.get(params.set_id)
 
     choice = None
-    if poem_set is not None and question and not bad:
+    if poem_set is not None and not bad:
         try:
             choice = resolve_category(poem_set, params.category.strip(), question)
         except InvalidArgument as exc:

@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from qianshi.server.reading.verse import BRANCHES, ZODIAC, zodiac_time
+
 
 @dataclass(frozen=True, slots=True)
 class Clue:
@@ -162,16 +164,35 @@ def _attribute(attributes: Mapping[str, str], which: str) -> Clue | None:
     return Clue(text, place, f"這支籤宜其{place}", f"it favours {found.en if found else place}", "attribute")
 
 
+_ANIMALS_EN = dict(zip(ZODIAC, ("rat", "ox", "tiger", "rabbit", "dragon", "snake", "horse", "goat", "monkey",
+                                  "rooster", "dog", "pig"), strict=True))  # fmt: skip
+
+
+def _zodiac(line: str) -> Clue | None:
+    """A verse's zodiac time (若逢虎兔): the years of those animals (by the almanac, also their months;
+    the reading names the years, as temple readers do first)."""
+    animals = zodiac_time(line)
+    if not animals:
+        return None
+    branches = "、".join(BRANCHES[ZODIAC.index(a)] for a in animals)
+    names = "年、".join(animals)
+    en = " or ".join(_ANIMALS_EN[a] for a in animals)
+    return Clue(
+        line, animals, f"逢{names}年（{branches}年）的時候", f"in a year of the {en} ({branches})", "verse"
+    )
+
+
 def timing(
     judgments: Iterable[tuple[str, str]], verse: Iterable[str], attributes: Mapping[str, str]
 ) -> Clue | None:
-    """The time the texts give: from the judgments (category, text) in order, the verse, the attributes."""
+    """The time the texts give: from the judgments (category, text) in order, the verse (its zodiac
+    times first: 若逢虎兔), the attributes."""
     for category, text in judgments:
         found = _calendar(text, category) or _in(TIMES, text, "judgment", category, _NOT_TIME)
         if found:
             return found
     for line in verse:
-        found = _in(TIMES, line, "verse", "", _NOT_TIME)
+        found = _zodiac(line) or _in(TIMES, line, "verse", "", _NOT_TIME)
         if found:
             return found
     return _attribute(attributes, "time")

@@ -12,6 +12,7 @@ before the general ones (春).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from qianshi.server.reading.words import Verdict
@@ -57,6 +58,7 @@ MOTIFS: tuple[Motif, ...] = (
        "union and meeting: people come together"),
     _m("平安 清吉 安然 太平 無事 無憂 安居 保安", G, "平安無事", "peace and safety"),
     _m("喜 笑 歡", G, "喜事臨門", "joy is on its way"),
+    _m("佳音 好音 喜信 音信 捷報 佳信", G, "好消息會來", "good news is on its way"),
     _m("如意 稱心 遂意 得意 事成 有成 必成 成就", G, "事情可成，稱心如意", "things turn out as hoped"),
     _m("吉日 良時 良辰 吉時", G, "吉日良時，時機正好", "an auspicious day and hour: the timing is right"),
     _m("大吉 吉昌 吉祥 吉慶 吉利", G, "吉祥昌盛", "auspicious and prosperous"),
@@ -116,12 +118,30 @@ HELD_BACK = _m(
 _NEGATIONS = frozenset("不未莫無沒没難")
 
 
+ZODIAC = "鼠牛虎兔龍蛇馬羊猴雞狗豬"
+BRANCHES = "子丑寅卯辰巳午未申酉戌亥"
+_ZODIAC_TIME = re.compile(
+    rf"(?:逢|遇|到|至|交|待|屆|過)[{ZODIAC}]{{1,2}}|[{ZODIAC}]{{2}}(?=[年月日時]|佳|好|喜|音|信|之)"
+)
+"""An animal of the zodiac as a time (若逢虎兔 — in a tiger or rabbit year or month), not an image."""
+
+
+def zodiac_time(text: str) -> str:
+    """The zodiac animals a line names as a time (虎兔 in 若逢虎兔佳音信), or ""."""
+    found = _ZODIAC_TIME.search(text)
+    return "".join(ch for ch in found.group(0) if ch in ZODIAC) if found else ""
+
+
 def read_line(text: str, index: int) -> Line:
-    """The images of one line; each text span is claimed by one motif only (花開 is not also 開)."""
+    """The images of one line; each text span is claimed by one motif only (花開 is not also 開).
+
+    Zodiac animals named as a time (若逢虎兔: in the years or months of the tiger and rabbit) are a
+    clue to when (``clues``), not an image: 虎 there is no tiger, and no danger.
+    """
     found: list[Motif] = []
     words: list[str] = []
     first_at = -1
-    rest = text
+    rest = _ZODIAC_TIME.sub(lambda m: "　" * len(m.group(0)), text)
     for motif in MOTIFS:
         for word in motif.words:
             if word in rest:

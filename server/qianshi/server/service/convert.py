@@ -167,6 +167,22 @@ def _result(p: ev.Result) -> events_pb2.Result:
     )
     if p.time_to_first_token_s is not None:
         _set_duration(out.time_to_first_token, p.time_to_first_token_s)
+    if p.quality is not None:
+        q = p.quality
+        out.quality.CopyFrom(
+            events_pb2.Quality(
+                mode=q.mode,
+                trips=[
+                    events_pb2.GuardTrip(check=t.check, action=t.action, detail=t.detail, at_char=t.at_char)
+                    for t in q.trips
+                ],
+                converted_chars=q.converted_chars,
+                removed_citations=q.removed_citations,
+                expected_answer=q.expected_answer,
+                found_answer=q.found_answer,
+                fallback=q.fallback,
+            )
+        )
     return out
 
 

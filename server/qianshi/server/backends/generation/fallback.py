@@ -22,10 +22,9 @@ from collections.abc import AsyncIterator
 from typing import Protocol
 
 from qianshi.server.errors import BackendFailed, BackendTimeout, BackendUnavailable
-from qianshi.server.writing import GenerationChunk, GenerationRequest
+from qianshi.server.writing import NOTICE_FALLBACK, GenerationChunk, GenerationRequest
 
 log = logging.getLogger(__name__)
-NOTICE_PREFIX = "fallback:"
 
 
 class Generator(Protocol):
@@ -70,7 +69,7 @@ class FallbackGenerator:
                     raise
                 reason = exc.reason
                 log.warning("LLM failed before writing (%s); falling back to %s", reason, self.fallback.name)
-        yield GenerationChunk(notice=NOTICE_PREFIX + reason)
+        yield GenerationChunk(notice=NOTICE_FALLBACK + reason)
         secondary = self.fallback.stream(request)
         async with contextlib.aclosing(secondary):  # type: ignore[type-var]
             async for chunk in secondary:

@@ -47,6 +47,7 @@ from qianshi.server.backends.generation.openai_errors import (
     translate,
 )
 from qianshi.server.backends.generation.prompt import PROMPT_VERSION, build_messages, estimate_tokens
+from qianshi.server.backends.generation.sampling import Sampling
 from qianshi.server.backends.generation.sse import EventReader
 from qianshi.server.errors import BackendTimeout, BackendUnavailable, QianshiError
 from qianshi.server.writing import GenerationChunk, GenerationRequest
@@ -127,9 +128,13 @@ class OpenAIGenerator:
         stall_timeout_s: float = 30.0,
         max_context_tokens: int = 8192,
         headers: Callable[[GenerationRequest], Mapping[str, str]] | None = None,
+        prompt_version: str = PROMPT_VERSION,
+        sampling: Sampling | None = None,
     ) -> None:
         """``headers(request)`` adds per-request HTTP headers (the hook for a W3C ``traceparent``)."""
         self.model = model
+        self.prompt_version = prompt_version
+        self.sampling = sampling or Sampling()
         self.timeout_s = timeout_s
         self.connect_timeout_s = connect_timeout_s
         self.stall_timeout_s = stall_timeout_s
@@ -172,6 +177,7 @@ class OpenAIGenerator:
             request,
             max_prompt_tokens=self.max_context_tokens - request.max_tokens,
             count_tokens=estimate_tokens,
+            version=self.prompt_version,
         )
         parts: list[str] = []
         finish = ""
@@ -241,7 +247,7 @@ class OpenAIGenerator:
             completion_tokens=completion_tokens or counted,
             finish_reason=finish,
             model=model,
-            prompt_version=PROMPT_VERSION,
+            prompt_version=self.prompt_version,
         )
 
     def _body(self, request: GenerationRequest, messages: list[dict[str, str]]) -> bytes:
@@ -250,12 +256,8 @@ class OpenAIGenerator:
             "messages": messages,
             "stream": True,
             "stream_options": {"include_usage": True},
-            "max_tokens": request.max_tokens,
+            **self.sampling.openai_fields(request),
         }
-        if request.temperature is not None:
-            body["temperature"] = request.temperature
-        if request.seed is not None:
-            body["seed"] = request.seed
         return json.dumps(body, ensure_ascii=False).encode()
 
     async def _open(

@@ -31,9 +31,12 @@ log = logging.getLogger("qianshi.server.backends.generation.openai_api")
 ERROR_BODY_LIMIT = 64 * 1024
 
 
-SUCCESS_FINISH = frozenset({"stop", "length", "content_filter", "tool_calls", "function_call", "eos"})
-"""Finish reasons of a stream that ended as the model meant it to ("length": the text was cut at
-``max_tokens``, reported as such). Anything else ("abort", "error") is a failure."""
+SUCCESS_FINISH = frozenset(
+    {"stop", "length", "content_filter", "tool_calls", "function_call", "eos", "repetition"}
+)
+"""Finish reasons of a stream that ended with its text ("length": cut at ``max_tokens``; "repetition":
+cut by vLLM's repetition detection, which the guard reports as a loop). Anything else ("abort",
+"error") is a failure."""
 
 
 def check_finish(finish: str | None, partial: str) -> None:

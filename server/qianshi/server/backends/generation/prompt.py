@@ -1,12 +1,16 @@
 """The one prompt every LLM generator sends: a system prompt and a user message, versioned.
 
-The prompt lives here and nowhere else, so a change to it is a change to ``PROMPT_VERSION``, which
-every result reports (a result can always be traced to the words that produced it).
+The prompt lives here and nowhere else, so a change to it is a change to its version, which every
+result reports (a result can always be traced to the words that produced it). ``PROMPT_VERSION`` (v2)
+is the default; v1 stays selectable (``--prompt-version``) so the two can be compared on one model.
 
-The user message carries the drawn poem (set, number, title, rank, verse), the retrieved passages
+v1's user message carries the drawn poem (set, number, title, rank, verse), the retrieved passages
 numbered as the pipeline numbered them (``Passage.citation``: [1], [2] …, best first) so the model can
-cite them, the category and the question. The pipeline parses the citations out of the finished text
-(``pipeline/interpret.py``), maps them back to passage ids and flags numbers that name no passage.
+cite them, the category and the question. v2 adds the reading plan (``brief``): the answer first, the
+judgment it rests on with its number, the verse's image, the time the slip names, one piece of advice,
+and the numbers that may be cited — and a system prompt that asks for a short reading in that order.
+The pipeline parses the citations out of the finished text (``pipeline/interpret.py``), maps them back
+to passage ids and flags numbers that name no passage.
 
 When the prompt does not fit the model's context, the lowest-ranked passages are dropped first; the
 question and the poem's verse are never trimmed — an interpretation without them is not an
@@ -18,11 +22,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from qianshi.server.backends.generation.brief import plan_lines
+from qianshi.server.chinese import convert
 from qianshi.server.domain import Passage, PassageKind
-from qianshi.server.writing import GenerationRequest
+from qianshi.server.reading.plan import Reading
+from qianshi.server.writing import GenerationRequest, reading_of
 
-PROMPT_VERSION = "qianshi-interpret-v1"
-"""Bump on any change to the wording or the layout below."""
+PROMPT_V1 = "qianshi-interpret-v1"
+PROMPT_V2 = "qianshi-interpret-v2"
+PROMPT_VERSION = PROMPT_V2
+"""The default; a change to the wording or the layout below is a new version."""
+PROMPT_VERSIONS = (PROMPT_V1, PROMPT_V2)
 
 MESSAGE_OVERHEAD_TOKENS = 8
 """Tokens a chat template adds around each message (role markers, separators); a safe upper bound."""
@@ -54,6 +64,24 @@ _SYSTEM = {
     ),
 }
 
+_SYSTEM_V2 = {
+    "zh-Hant": (
+        "你是台灣廟宇的解籤師。信眾抽到一支籤，問了一個問題。下面有籤詩、編號的籤解，和一份解籤要點。"
+        "請照解籤要點的順序，用自己的話寫一段簡短的解說：第一句就回答他的問題，再說根據和籤詩的意思，最後給一個建議。"
+        "引用籤解時在句末標上編號，例如 [1]；只能用要點裡列出的編號。"
+        "全文只用繁體中文，三到六句，說完就停，不要重複。"
+    ),
+    "en": (
+        "You are an interpreter of Taiwanese temple fortune poems. A person drew a poem and asked a question. "
+        "Below are the poem, the numbered traditional judgments, and a reading plan. "
+        "Write a short reading in your own words that follows the plan in order: answer the question in "
+        "the first sentence, then give the reason and what the verse means, then one piece of advice. "
+        "When you use a judgment, put its number at the end of the sentence, like [1]; use only the numbers "
+        "the plan lists. Write only in English (you may quote the Chinese text exactly). "
+        "Three to six sentences; stop when you are done and never repeat yourself."
+    ),
+}
+
 _LABELS = {
     "zh-Hant": {
         "poem": "籤詩：{set_name} 第{number}籤{rank}",
@@ -64,6 +92,7 @@ _LABELS = {
         "none": "（沒有找到相關籤解，請只根據籤詩解釋。）",
         "category": "所問之事：{category}",
         "question": "信眾的問題：{question}",
+        "no_question": "（沒有具體問題，請解說這支籤的大意）",
     },
     "en": {
         "poem": "Poem: {set_name}, number {number}{rank}",
@@ -74,6 +103,7 @@ _LABELS = {
         "none": "(No judgments were found; interpret from the poem alone.)",
         "category": "Topic asked about: {category}",
         "question": "The person's question: {question}",
+        "no_question": "(no question: give the slip's general reading)",
     },
 }
 _KINDS = {
@@ -98,21 +128,28 @@ def build_messages(
     *,
     max_prompt_tokens: int,
     count_tokens: Callable[[str], int] = estimate_tokens,
+    version: str = PROMPT_VERSION,
 ) -> list[dict[str, str]]:
     """The chat messages (system, user) for ``request``, trimmed to ``max_prompt_tokens``.
 
     Passages are dropped from the lowest-ranked up until the messages fit by ``count_tokens`` (plus
-    ``MESSAGE_OVERHEAD_TOKENS`` per message). The question and the verse are kept even when the
-    prompt still does not fit without any passage; the engine then reports the overflow.
+    ``MESSAGE_OVERHEAD_TOKENS`` per message). The question, the verse and the plan are kept even when
+    the prompt still does not fit without any passage; the engine then reports the overflow.
     """
-    locale = request.locale if request.locale in _SYSTEM else "zh-Hant"
-    system = _SYSTEM[locale]
+    if version not in PROMPT_VERSIONS:
+        raise ValueError(f"unknown prompt version {version!r}; known: {', '.join(PROMPT_VERSIONS)}")
+    locale = request.locale if request.locale in ("zh-Hant", "zh-Hans", "en") else "zh-Hant"
+    base = "en" if locale == "en" else "zh-Hant"
+    system = (_SYSTEM_V2 if version == PROMPT_V2 else _SYSTEM)[base]
+    reading = reading_of(request) if version == PROMPT_V2 else None
+    if locale == "zh-Hans":
+        system = convert(system.replace("繁體中文", "簡體中文"), "zh-Hans")
     budget = max_prompt_tokens - count_tokens(system) - 2 * MESSAGE_OVERHEAD_TOKENS
     kept = list(request.passages)
-    user = _user_message(request, locale, kept)
+    user = _user_message(request, locale, kept, reading)
     while kept and count_tokens(user) > budget:
         kept.pop()
-        user = _user_message(request, locale, kept)
+        user = _user_message(request, locale, kept, reading)
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
@@ -121,8 +158,11 @@ def cited_numbers(passages: Sequence[Passage]) -> tuple[int, ...]:
     return tuple(p.citation or i for i, p in enumerate(passages, start=1))
 
 
-def _user_message(request: GenerationRequest, locale: str, passages: Sequence[Passage]) -> str:
-    labels = _LABELS[locale]
+def _user_message(
+    request: GenerationRequest, locale: str, passages: Sequence[Passage], reading: Reading | None
+) -> str:
+    base = "en" if locale == "en" else "zh-Hant"
+    labels = _LABELS[base]
     poem = request.poem
     rank = labels["rank"].format(rank=poem.rank) if poem.rank else ""
     lines = [labels["poem"].format(set_name=poem.set_name, number=poem.number, rank=rank)]
@@ -135,14 +175,18 @@ def _user_message(request: GenerationRequest, locale: str, passages: Sequence[Pa
     if not passages:
         lines.append(labels["none"])
     for number, passage in zip(cited_numbers(passages), passages, strict=True):
-        what = passage.category or _KINDS[locale][passage.kind]
+        what = passage.category or _KINDS[base][passage.kind]
         lines.append(
             f"[{number}]（{what}）{passage.text}"
-            if locale == "zh-Hant"
+            if base == "zh-Hant"
             else f"[{number}] ({what}) {passage.text}"
         )
     lines.append("")
     if request.category:
         lines.append(labels["category"].format(category=request.category))
-    lines.append(labels["question"].format(question=request.question))
-    return "\n".join(lines)
+    lines.append(labels["question"].format(question=request.question or labels["no_question"]))
+    if reading is not None:
+        lines.append("")
+        lines.extend(plan_lines(reading, base, poem.rank, cited_numbers(passages)))
+    text = "\n".join(lines)
+    return convert(text, "zh-Hans") if locale == "zh-Hans" else text

@@ -33,6 +33,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
 from qianshi.server.backends.generation.prompt import PROMPT_VERSION, build_messages
+from qianshi.server.backends.generation.sampling import Sampling
 from qianshi.server.errors import BackendFailed, BackendTimeout, BackendUnavailable, QianshiError
 from qianshi.server.writing import GenerationChunk, GenerationRequest
 
@@ -88,8 +89,14 @@ def load_engine(
 def delta_sampling_params(**options: Any) -> Any:
     """vLLM ``SamplingParams`` that stream deltas (only the new text and tokens of each step)."""
     from vllm import SamplingParams
-    from vllm.sampling_params import RequestOutputKind
+    from vllm.sampling_params import RepetitionDetectionParams, RequestOutputKind
 
+    detection = options.pop("repetition_detection", None)
+    if detection is not None:
+        low, high, count = detection
+        options["repetition_detection"] = RepetitionDetectionParams(
+            max_pattern_size=high, min_pattern_size=low, min_count=count
+        )
     return SamplingParams(output_kind=RequestOutputKind.DELTA, **options)
 
 
@@ -115,8 +122,12 @@ class VLLMGenerator:
         stall_timeout_s: float = 30.0,
         engine: Engine | None = None,
         sampling_params: Callable[..., Any] = delta_sampling_params,
+        prompt_version: str = PROMPT_VERSION,
+        sampling: Sampling | None = None,
     ) -> None:
         self.model = model_path
+        self.prompt_version = prompt_version
+        self.sampling = sampling or Sampling()
         self.stall_timeout_s = stall_timeout_s
         self._owned = engine is None
         self._engine: Engine = engine or load_engine(
@@ -142,12 +153,7 @@ class VLLMGenerator:
     async def stream(self, request: GenerationRequest) -> AsyncIterator[GenerationChunk]:
         """Generate the interpretation for ``request``; aborts the engine request unless it finished."""
         prompt_ids, max_tokens = await self._prompt(request)
-        options: dict[str, Any] = {"max_tokens": max_tokens}
-        if request.temperature is not None:
-            options["temperature"] = request.temperature
-        if request.seed is not None:
-            options["seed"] = request.seed
-        params = self._sampling_params(**options)
+        params = self._sampling_params(**self.sampling.engine_options(request, max_tokens))
         request_id = f"qianshi-{request.request_id}-{secrets.token_hex(4)}"
         outputs = self._engine.generate({"prompt_token_ids": prompt_ids}, params, request_id)
         parts: list[str] = []
@@ -193,7 +199,7 @@ class VLLMGenerator:
                 reason="LLM_INCOMPLETE",
                 partial_text="".join(parts),
             )
-        if finish in ("abort", "error"):
+        if finish in ("abort", "error"):  # "repetition" (vLLM's loop detection) ends with its text
             raise BackendFailed(
                 f"the engine ended the request ({finish})", reason="LLM_ABORTED", partial_text="".join(parts)
             )
@@ -203,7 +209,7 @@ class VLLMGenerator:
             completion_tokens=completion_tokens,
             finish_reason=finish or "stop",
             model=self.model,
-            prompt_version=PROMPT_VERSION,
+            prompt_version=self.prompt_version,
         )
 
     async def _next(self, outputs: AsyncIterator[Any], deadline: float | None) -> Any:
@@ -241,7 +247,9 @@ class VLLMGenerator:
         def count(text: str) -> int:
             return len(tokenizer.encode(text, add_special_tokens=False))
 
-        messages = build_messages(request, max_prompt_tokens=budget, count_tokens=count)
+        messages = build_messages(
+            request, max_prompt_tokens=budget, count_tokens=count, version=self.prompt_version
+        )
         try:
             text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         except Exception:  # a template without a system role (Gemma, Mistral v1): fold it into the user turn

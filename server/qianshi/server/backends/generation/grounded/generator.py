@@ -24,6 +24,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 
 from qianshi.server.backends.generation.grounded import phrases as ph
 from qianshi.server.backends.generation.grounded.compose import compose
+from qianshi.server.chinese import convert
 from qianshi.server.writing import GenerationChunk, GenerationRequest
 
 __all__ = ["GroundedGenerator", "chunk_text", "estimate_tokens"]
@@ -117,15 +118,30 @@ def compose_chunks(request: GenerationRequest) -> list[str]:
 
     A request the composer cannot handle (a poem with missing parts it did not foresee) still gets a
     short, honest answer instead of an error: the grounded generator is the fallback of last resort.
+    zh-Hans is the zh-Hant reading converted (OpenCC tw2s, ``chinese``) as one text, so no phrase is
+    cut at a chunk's edge, then cut again where the chunks were.
     """
     locale = "en" if request.locale.lower().startswith("en") else "zh-Hant"
     try:
-        return chunk_text(compose(request, _rng(request)), locale)
+        chunks = chunk_text(compose(request, _rng(request)), locale)
     except Exception:
         log.exception(
             "grounded composition failed for request %s; sending the short fallback", request.request_id
         )
-        return [ph.FALLBACK[locale]]
+        chunks = [ph.FALLBACK[locale]]
+    return _simplified(chunks) if request.locale == "zh-Hans" else chunks
+
+
+def _simplified(chunks: list[str]) -> list[str]:
+    whole = "".join(chunks)
+    converted = convert(whole, "zh-Hans")
+    if len(converted) != len(whole):  # tw2s maps character to character; never seen otherwise
+        return [convert(chunk, "zh-Hans") for chunk in chunks]
+    out, at = [], 0
+    for chunk in chunks:
+        out.append(converted[at : at + len(chunk)])
+        at += len(chunk)
+    return out
 
 
 class GroundedGenerator:

@@ -123,10 +123,10 @@ ARC_ONE = {
 }  # fmt: skip
 TEMPER = {
     "zh-Hant": {
-        "low": ("詩裡雖有「{w}」這樣的好景，但籤等是{rank}，這份好要打折扣。", "「{w}」看似吉利，但這是{rank}籤，不能照單全收。"),
-        "high": ("詩裡雖有「{w}」，但籤等是{rank}，難處過得去。", "「{w}」是示警，但{rank}籤的大勢不差，小心就好。"),
+        "low": ("詩裡雖有「{w}」這樣的好景，但籤等是{rank}，這份好要打折扣。", "「{w}」看似吉利，但這是{rank_slip}，不能照單全收。"),
+        "high": ("詩裡雖有「{w}」，但籤等是{rank}，難處過得去。", "「{w}」是示警，但{rank_slip}的大勢不差，小心就好。"),
         "low_mixed": ("詩裡有「{w1}」，也有「{w2}」，但籤等是{rank}，整體要往保守處看。",
-                      "「{w1}」「{w2}」之間，{rank}籤的大勢不佳，宜往保守處想。"),
+                      "「{w1}」「{w2}」之間，{rank_slip}的大勢不佳，宜往保守處想。"),
     },
     "en": {
         "low": ("The verse has “{w}”, but the slip is ranked {rank}: discount that good image.",
@@ -232,8 +232,8 @@ RANK_CLASH = {
         "high": ("這支籤整體雖是{rank}，你問的{topic}，「{category}」卻說得不理想，這件事要保守看待。",
                  "籤等{rank}是好籤，但「{category}」對{topic}說得不好，不能因為籤好就掉以輕心。"),
         "hold": ("籤等{rank}，「{category}」又沒有明說吉，兩相對照，{topic}宜守不宜進。",
-                 "這是{rank}籤，「{category}」也沒有給出好的保證，所以{topic}宜守不宜進。"),
-        "general": ("不過「{category}」這幾句並不是專講{topic}的，而這是{rank}籤，所以{topic}還是以籤等為準。",
+                 "這是{rank_slip}，「{category}」也沒有給出好的保證，所以{topic}宜守不宜進。"),
+        "general": ("不過「{category}」這幾句並不是專講{topic}的，而這是{rank_slip}，所以{topic}還是以籤等為準。",
                     "只是「{category}」說的不是{topic}本身，這支籤又是{rank}，{topic}就以籤等來看。"),
     },
     "en": {

@@ -30,5 +30,9 @@ class Writer:
         return " " + marks if self.en() else marks
 
     def say(self, options: tuple[str, ...], **fields: str) -> str:
-        """One of ``options``, filled in."""
+        """One of ``options``, filled in. ``{rank_slip}`` is the rank as a kind of slip: 下 → 下籤, and
+        a rank that already says it (觀音's 下籤) is not doubled (下籤籤)."""
+        if "rank" in fields:
+            rank = fields["rank"]
+            fields["rank_slip"] = rank if rank.endswith("籤") else rank + "籤"
         return self.pick(options).format(**fields)

@@ -1,0 +1,76 @@
+"""How an LLM samples an interpretation: defaults that keep small models on track, configurable.
+
+* ``temperature`` 0.3 unless the request sets one: a reading follows a plan, it is not a story.
+* ``repetition_penalty`` off (1.0) by default. vLLM applies it to every token already in the prompt
+  *and* the output, so it also pushes the model away from the poem's characters and from the [n]
+  markers a reading must repeat (bench/readings measures it; see bench/README.md).
+* ``repetition_detection`` on: vLLM (≥ 0.17) ends a request whose last tokens are one pattern of
+  ``min``–``max`` tokens repeated ``count`` times, with ``finish_reason: "repetition"`` — a backstop
+  in the engine for a loop that no clause ends (the guard's loop check works on clauses).
+
+``openai_fields`` is the body fragment for an OpenAI-compatible server (vLLM's ``repetition_penalty``
+is sent only when set); ``engine_options`` the keyword arguments of vLLM's ``SamplingParams``
+in-process (``vllm_engine`` turns the detection triple into vLLM's own type). A server that is not vLLM
+and refuses ``repetition_detection`` is served with ``--llm-repetition-detection off``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from qianshi.server.writing import GenerationRequest
+
+
+@dataclass(frozen=True, slots=True)
+class Sampling:
+    temperature: float = 0.3
+    """Used when the request does not set one."""
+    repetition_penalty: float = 1.0
+    """1.0: off (vLLM's default)."""
+    repetition_detection: tuple[int, int, int] | None = (2, 64, 3)
+    """(min pattern tokens, max pattern tokens, repeats), or None: off."""
+
+    def _common(self, request: GenerationRequest) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "max_tokens": request.max_tokens,
+            "temperature": self.temperature if request.temperature is None else request.temperature,
+        }
+        if request.seed is not None:
+            fields["seed"] = request.seed
+        if self.repetition_penalty != 1.0:
+            fields["repetition_penalty"] = self.repetition_penalty
+        return fields
+
+    def openai_fields(self, request: GenerationRequest) -> dict[str, Any]:
+        """The sampling fields of a chat completions request body."""
+        fields = self._common(request)
+        if self.repetition_detection is not None:
+            low, high, count = self.repetition_detection
+            fields["repetition_detection"] = {
+                "min_pattern_size": low,
+                "max_pattern_size": high,
+                "min_count": count,
+            }
+        return fields
+
+    def engine_options(self, request: GenerationRequest, max_tokens: int) -> dict[str, Any]:
+        """Keyword arguments for vLLM's ``SamplingParams`` (``max_tokens`` as the prompt leaves room)."""
+        options = self._common(request)
+        options["max_tokens"] = max_tokens
+        if self.repetition_detection is not None:
+            options["repetition_detection"] = self.repetition_detection  # made vLLM's by vllm_engine
+        return options
+
+
+def parse_detection(value: str) -> tuple[int, int, int] | None:
+    """``--llm-repetition-detection``: "off", or MIN,MAX,COUNT (pattern tokens and repeats)."""
+    if value.strip().lower() in ("off", "none", "0", ""):
+        return None
+    try:
+        low, high, count = (int(part) for part in value.split(","))
+    except ValueError:
+        raise ValueError(f"expected off or MIN,MAX,COUNT (for example 2,64,3), got {value!r}") from None
+    if not (1 <= low <= high and count >= 2):
+        raise ValueError(f"need 1 <= MIN <= MAX and COUNT >= 2, got {value!r}")
+    return low, high, count

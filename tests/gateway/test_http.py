@@ -77,7 +77,7 @@ async def test_post_takes_a_json_body(gw):
 @pytest.mark.parametrize(
     ("method", "path", "options", "status", "field"),
     [
-        ("GET", "/v1/interpret", {"params": {**PARAMS, "question": ""}}, 400, "question"),
+        ("GET", "/v1/interpret", {"params": {**PARAMS, "question": "問" * 501}}, 400, "question"),
         ("GET", "/v1/interpret", {"params": {**PARAMS, "number": "abc"}}, 400, "number"),
         ("GET", "/v1/interpret", {"params": {"set": "mazu60", "question": QUESTION}}, 400, "number"),
         ("GET", "/v1/interpret", {"params": {**PARAMS, "locale": "fr"}}, 400, "locale"),

@@ -88,7 +88,6 @@ async def test_ticks_fill_the_silence_between_paced_text(stub):
 @pytest.mark.parametrize(
     ("fields", "field"),
     [
-        ({"question": ""}, "question"),
         ({"question": "問" * 501}, "question"),
         ({"question": "a\x00b"}, "question"),
         ({"set_id": ""}, "set_id"),

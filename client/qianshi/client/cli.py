@@ -115,13 +115,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--number", type=_poem_number, metavar="N", help="poem number within the set, or 'random' to draw one"
     )
     interpret.add_argument("--random", action="store_true", help="draw the poem number at random")
-    interpret.add_argument("--question", required=True, help="the question asked (1 to 500 characters)")
+    interpret.add_argument(
+        "--question", default="", help="the question asked, up to 500 characters (default: none, the slip's general reading)"
+    )
     interpret.add_argument(
         "--category", default="", help="category of the question, e.g. 婚姻 or marriage (default: inferred)"
     )
     interpret.add_argument(
         "--locale",
-        choices=["zh-Hant", "en"],
+        choices=["zh-Hant", "zh-Hans", "en"],
         default="",
         help="language of messages and text (default: zh-Hant)",
     )

@@ -148,7 +148,7 @@ class StageTiming(_message.Message):
     def __init__(self, stage: _Optional[_Union[Stage, str]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class Result(_message.Message):
-    __slots__ = ("text", "cited_passage_ids", "unknown_citations", "usage", "timings", "generator", "model", "prompt_version", "time_to_first_token", "tokens_per_second", "fallback_used", "category", "quality")
+    __slots__ = ("text", "cited_passage_ids", "unknown_citations", "usage", "timings", "generator", "model", "prompt_version", "time_to_first_token", "tokens_per_second", "fallback_used", "category", "quality", "finish_reason")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     CITED_PASSAGE_IDS_FIELD_NUMBER: _ClassVar[int]
     UNKNOWN_CITATIONS_FIELD_NUMBER: _ClassVar[int]
@@ -162,6 +162,7 @@ class Result(_message.Message):
     FALLBACK_USED_FIELD_NUMBER: _ClassVar[int]
     CATEGORY_FIELD_NUMBER: _ClassVar[int]
     QUALITY_FIELD_NUMBER: _ClassVar[int]
+    FINISH_REASON_FIELD_NUMBER: _ClassVar[int]
     text: str
     cited_passage_ids: _containers.RepeatedScalarFieldContainer[str]
     unknown_citations: _containers.RepeatedScalarFieldContainer[int]
@@ -175,7 +176,8 @@ class Result(_message.Message):
     fallback_used: bool
     category: str
     quality: Quality
-    def __init__(self, text: _Optional[str] = ..., cited_passage_ids: _Optional[_Iterable[str]] = ..., unknown_citations: _Optional[_Iterable[int]] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., timings: _Optional[_Iterable[_Union[StageTiming, _Mapping]]] = ..., generator: _Optional[str] = ..., model: _Optional[str] = ..., prompt_version: _Optional[str] = ..., time_to_first_token: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., tokens_per_second: _Optional[float] = ..., fallback_used: _Optional[bool] = ..., category: _Optional[str] = ..., quality: _Optional[_Union[Quality, _Mapping]] = ...) -> None: ...
+    finish_reason: str
+    def __init__(self, text: _Optional[str] = ..., cited_passage_ids: _Optional[_Iterable[str]] = ..., unknown_citations: _Optional[_Iterable[int]] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., timings: _Optional[_Iterable[_Union[StageTiming, _Mapping]]] = ..., generator: _Optional[str] = ..., model: _Optional[str] = ..., prompt_version: _Optional[str] = ..., time_to_first_token: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., tokens_per_second: _Optional[float] = ..., fallback_used: _Optional[bool] = ..., category: _Optional[str] = ..., quality: _Optional[_Union[Quality, _Mapping]] = ..., finish_reason: _Optional[str] = ...) -> None: ...
 
 class Quality(_message.Message):
     __slots__ = ("mode", "trips", "converted_chars", "removed_citations", "expected_answer", "found_answer", "fallback")

@@ -76,6 +76,8 @@ class Result:
     category: str
     quality: Quality | None = None
     """What the guard found in an LLM's text (None: the grounded generator, or the guard is off)."""
+    finish_reason: str = ""
+    """Why the text ended: stop, length, repetition (the engine's loop detection) or guard."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -371,6 +371,7 @@ class Interpreter:
             fallback_used=final.fallback_used,
             category=spec.category.category,
             quality=final.quality,
+            finish_reason=final.finish_reason,
         )
 
     def _learned(self, key: str) -> float | None:

@@ -166,9 +166,13 @@ def find_answer(category: str, judgments: dict[str, str], chosen: Topic, sources
         text = judgments[source_category]
         mode = "direct" if source_category == category else "general"
         if source_category in PROSE:
-            quote = short(SENTENCES.split(text)[0])
-            cites = sources.cite([quote], PassageKind.JUDGMENT, source_category)
-            return Answer(source_category, (quote,), (read_judgment(quote),), tuple(cites), mode)
+            # A commentary opens with the slip's image (此卦盤古初開天地之象) and then says what it
+            # means (諸事皆吉也): the image alone is no answer, so both are quoted and read.
+            quotes = tuple(short(t) for t in SENTENCES.split(text) if t.strip("。 "))[:2]
+            cites = sources.cite(list(quotes), PassageKind.JUDGMENT, source_category)
+            return Answer(
+                source_category, quotes, tuple(read_judgment(q) for q in quotes), tuple(cites), mode
+            )
         clauses = read_clauses(text)
         if len(clauses) >= 4:
             picked, direct = _pick_clauses(clauses, chosen.key, sources, source_category)

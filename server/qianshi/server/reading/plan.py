@@ -18,11 +18,12 @@ from dataclasses import dataclass
 
 from qianshi.server.domain import Passage, Poem
 from qianshi.server.reading.answer import Answer, Sources, choose_topic, find_answer
+from qianshi.server.reading.categories.data import GENERAL
 from qianshi.server.reading.lexicon import read_clauses
-from qianshi.server.reading.question import Question, read_question
+from qianshi.server.reading.question import Question, fold, read_question
 from qianshi.server.reading.response import Response, respond
 from qianshi.server.reading.stance import Stance, decide
-from qianshi.server.reading.topics import Topic
+from qianshi.server.reading.topics import Topic, topic_of_question
 from qianshi.server.reading.verse import Line, read_verse, verse_verdict
 from qianshi.server.reading.words import Verdict
 
@@ -99,7 +100,11 @@ def read(
         judgments,
         category_text,
     )
-    general = topic.key == "general"
+    # read in general: no question, or one that named no topic (the category fell back to the set's
+    # general one and no topic word was found) — not a question about one's fortune in general
+    general = not question.strip() or (
+        common_category in ("", GENERAL) and topic_of_question(fold(question)) is None
+    )
     return Reading(
         asked,
         topic,

@@ -164,6 +164,7 @@ def _result(p: ev.Result) -> events_pb2.Result:
         tokens_per_second=p.tokens_per_second,
         fallback_used=p.fallback_used,
         category=p.category,
+        finish_reason=p.finish_reason,
     )
     if p.time_to_first_token_s is not None:
         _set_duration(out.time_to_first_token, p.time_to_first_token_s)

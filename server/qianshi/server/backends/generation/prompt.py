@@ -186,7 +186,8 @@ def _user_message(
         lines.append(labels["category"].format(category=request.category))
     lines.append(labels["question"].format(question=request.question or labels["no_question"]))
     if reading is not None:
+        plan = plan_lines(reading, base, poem.rank, cited_numbers(passages))
         lines.append("")
-        lines.extend(plan_lines(reading, base, poem.rank, cited_numbers(passages)))
+        lines.append(plan[0] + (" " if base == "en" else "") + (" " if base == "en" else "").join(plan[1:]))
     text = "\n".join(lines)
     return convert(text, "zh-Hans") if locale == "zh-Hans" else text

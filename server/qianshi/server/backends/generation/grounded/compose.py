@@ -208,7 +208,10 @@ def judgment_paragraph(
     chosen: Topic,
     judgments: Mapping[str, str],
     stance: Stance,
+    general: str = "",
 ) -> list[str]:
+    """The judgment that answers, with its verdict; ``general`` ("empty" or "no_topic") when the slip
+    is read as a whole."""
     loc = w.locale
     topic_name = chosen.en if w.en() else chosen.zh
     if answer is None:
@@ -234,7 +237,9 @@ def judgment_paragraph(
         "gloss": gloss(answer, chosen.key) if w.en() else "",
         "verdict": verdict_text,
     }
-    if answer.mode == "clauses":
+    if general:
+        out = [ph.ANSWER_SLIP[loc][general].format(**fields)]
+    elif answer.mode == "clauses":
         out = [w.pick(ph.ANSWER_CLAUSES[loc]).format(**fields)]
     elif answer.mode == "general":
         out = [ph.ANSWER_GENERAL[loc].format(**fields)]
@@ -275,7 +280,8 @@ def compose_reading(request: GenerationRequest, rng: random.Random) -> Composed:
     verse, image = verse_paragraph(w, request, judgments, lines, stance)
     if verse:
         paragraphs.append(verse)
-    paragraphs.append(judgment_paragraph(w, request, answer, chosen, judgments, stance))
+    general = ("empty" if not request.question.strip() else "no_topic") if reading.general else ""
+    paragraphs.append(judgment_paragraph(w, request, answer, chosen, judgments, stance, general))
     tip = w.pick(chosen.tips_en if w.en() else chosen.tips_zh)
     paragraphs.append([*reply(w, reading, request.poem.rank), tip])
     closings = ph.CLOSING[locale] + (ph.CLOSING_IMAGE[locale] if image and not w.en() else ())

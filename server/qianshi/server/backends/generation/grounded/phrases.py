@@ -176,6 +176,18 @@ ANSWER_GENERAL = {
     "en": "This slip has no line of its own for {topic}, so read it through {category} ({category_en}): "
     "{text}{cite}{gloss} — {verdict}.",
 }
+ANSWER_SLIP = {
+    "zh-Hant": {
+        "empty": "整支籤的大意，看「{category}」：「{text}」{cite}，{verdict}。",
+        "no_topic": "你的問題不在這支籤分項的籤解裡，就讀整支籤的意思：「{category}」寫著「{text}」{cite}，{verdict}。",
+    },
+    "en": {
+        "empty": "Read as a whole, the slip's {category} ({category_en}) says {text}{cite}{gloss} — {verdict}.",
+        "no_topic": "Your question is not one this slip has a line for, so it is read as a whole: its "
+        "{category} ({category_en}) says {text}{cite}{gloss} — {verdict}.",
+    },
+}
+"""The slip read in general: no question at all ("empty"), or one that names no topic it knows."""
 ANSWER_NONE = {
     "zh-Hant": "這支籤沒有專講{topic}的籤解，就以籤詩整體的意思為準。",
     "en": "This slip has no specific line for {topic}, so go by the verse as a whole.",

@@ -22,11 +22,13 @@ LONG_REPEATS = 3
 MAX_UNIT = 60
 RECENT = 240
 _NOISE = re.compile(r"[\W_]+|\[\d+\]")
+_TRAILING = re.compile(r"[\W_]+$")
 
 
 def repeating_tail(text: str) -> str:
-    """The unit the end of ``text`` repeats (enough times to be a loop), or ""."""
-    text = text.rstrip()
+    """The unit the end of ``text`` repeats (enough times to be a loop), or "" (the punctuation that
+    closes the clause does not count)."""
+    text = _TRAILING.sub("", text)
     n = len(text)
     for unit in range(1, min(MAX_UNIT, n // 2) + 1):
         times = SHORT_REPEATS if unit < SHORT_UNIT else LONG_REPEATS

@@ -32,7 +32,14 @@ GEN = WEB / "src" / "gen"
 BUNDLE = Path("server/qianshi/server/gateway/static/typed.js")
 STAMP = "node_modules/.qianshi-package-lock.json"
 """A copy of the lock file that ``npm ci`` last installed: when it differs, install again."""
-COPIED = ("buf.yaml", "protos", "web/src/typed.ts", "web/buf.gen.yaml", "web/tsconfig.json", "web/package.json")
+COPIED = (
+    "buf.yaml",
+    "protos",
+    "web/src/typed.ts",
+    "web/buf.gen.yaml",
+    "web/tsconfig.json",
+    "web/package.json",
+)
 
 
 def run(argv: list[str], cwd: Path) -> None:
@@ -61,9 +68,16 @@ def build(root: Path, node_modules: Path) -> None:
     run([str(bin_ / "tsc"), "-p", str(WEB / "tsconfig.json")], root)
     run(
         [
-            str(bin_ / "esbuild"), str(WEB / "src" / "typed.ts"), "--bundle", "--minify", "--format=esm",
-            "--target=es2022", "--legal-comments=none", "--log-level=warning", f"--outfile={BUNDLE}",
-        ],  # fmt: skip
+            str(bin_ / "esbuild"),
+            str(WEB / "src" / "typed.ts"),
+            "--bundle",
+            "--minify",
+            "--format=esm",
+            "--target=es2022",
+            "--legal-comments=none",
+            "--log-level=warning",
+            f"--outfile={BUNDLE}",
+        ],
         root,
     )
 
@@ -105,7 +119,9 @@ def main() -> None:
     if args.check:
         problems = stale(node_modules)
         if problems:
-            print("stale web build, run `python scripts/build_web.py`:", *problems, sep="\n  ", file=sys.stderr)
+            print(
+                "stale web build, run `python scripts/build_web.py`:", *problems, sep="\n  ", file=sys.stderr
+            )
             raise SystemExit(1)
         return
     build(ROOT, node_modules)

@@ -34,6 +34,8 @@ TRANSPORT_LIBS = (
     "starlette",
     "uvicorn",
     "sse_starlette",
+    "connectrpc",
+    "protobuf",  # protobuf-py, connectrpc's own message runtime (gateway/errors.py)
 )
 BASE = (P + "domain", P + "errors", P + "config")
 

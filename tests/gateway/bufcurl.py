@@ -75,7 +75,12 @@ class Call:
     """One ``buf curl`` call, started as a child process; read its messages as they come."""
 
     def __init__(
-        self, url: str, protocol: str, method: str, body: dict[str, Any], *headers: str,
+        self,
+        url: str,
+        protocol: str,
+        method: str,
+        body: dict[str, Any],
+        *headers: str,
         timeout_s: float | None = None,
     ) -> None:
         deadline = ["--timeout", f"{timeout_s}s"] if timeout_s is not None else []

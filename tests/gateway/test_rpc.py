@@ -48,7 +48,9 @@ def event(value: dict) -> events_pb2.ProgressEvent:
     return json_format.ParseDict(value, events_pb2.ProgressEvent())
 
 
-async def direct_status(port: int, request: interpret_service_pb2.InterpretRequest, **kw) -> status_pb2.Status:
+async def direct_status(
+    port: int, request: interpret_service_pb2.InterpretRequest, **kw
+) -> status_pb2.Status:
     """The status a direct gRPC caller of the server gets for ``request``."""
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
         call = interpret_service_pb2_grpc.InterpretServiceStub(channel).Interpret(request, **kw)
@@ -87,7 +89,9 @@ async def test_a_bad_request_gets_the_servers_status_and_details(relay, fast_bac
     result = await bufcurl.call(relay.url, protocol, "Interpret", BAD)
     assert result.error is not None and result.messages == []
     assert result.error["code"] == "invalid_argument"
-    direct = await direct_status(fast_backend.port, json_format.ParseDict(BAD, interpret_service_pb2.InterpretRequest()))
+    direct = await direct_status(
+        fast_backend.port, json_format.ParseDict(BAD, interpret_service_pb2.InterpretRequest())
+    )
     assert result.error["message"] == direct.message
     assert bufcurl.error_details(result.error) == list(direct.details)  # type URLs and bytes
     bad = error_details_pb2.BadRequest()

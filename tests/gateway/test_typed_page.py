@@ -34,7 +34,11 @@ def test_the_generated_client_and_the_bundle_are_fresh():
             pytest.fail("npm is not installed (scripts/test.sh installs nodejs and npm)")
         pytest.skip("npm is not installed")
     result = subprocess.run(
-        [sys.executable, "scripts/build_web.py", "--check"], cwd=ROOT, capture_output=True, text=True, timeout=600
+        [sys.executable, "scripts/build_web.py", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -105,7 +109,9 @@ async def test_a_bad_request_shows_the_status_and_its_details(browser, typed_gw,
         assert await page.get_attribute("#error", "data-code") == "InvalidArgument"
         detail = await page.text_content("#error-detail") or ""
         assert "qianshi.v1/INVALID_ARGUMENT" in detail  # ErrorInfo
-        assert "number: must be at least 1" in detail and "question: must not be empty" in detail  # BadRequest
+        assert (
+            "number: must be at least 1" in detail and "question: must not be empty" in detail
+        )  # BadRequest
         assert problems == []
     finally:
         await ctx.close()

@@ -26,7 +26,12 @@ const bearer: Interceptor = (next) => async (req) => {
 };
 
 const options = { baseUrl: location.origin, interceptors: [bearer] };
-const transport = protocol === "grpcweb" ? createGrpcWebTransport(options) : createConnectTransport(options);
+// Binary protobuf on both: the gateway relays it as it is (Connect's default, JSON, costs it more
+// CPU per event: bench/gateway_cost.py); gRPC-Web is binary by default.
+const transport =
+  protocol === "grpcweb"
+    ? createGrpcWebTransport(options)
+    : createConnectTransport({ ...options, useBinaryFormat: true });
 const client = createClient(InterpretService, transport);
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;

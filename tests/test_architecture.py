@@ -42,7 +42,10 @@ BASE = (P + "domain", P + "errors", P + "config")
 # package → (what it is, what of the project it may import besides itself and BASE)
 LAYOUT: dict[str, tuple[str, tuple[str, ...]]] = {
     "service": ("gRPC transport", (P + "tasks", P + "pipeline", P + "observability", "qianshi.v1")),
-    "gateway": ("HTTP/SSE transport", (P + "observability", "qianshi.client", "qianshi.v1")),
+    "gateway": (
+        "HTTP transport: SSE, gRPC-Web, Connect",
+        (P + "observability", "qianshi.client", "qianshi.v1"),
+    ),
     "tasks": ("registry and event logs", (P + "pipeline",)),
     "pipeline": ("the task body", ()),
     "pipeline/categories": ("question understanding", ()),

@@ -109,7 +109,9 @@ async def test_cors_lets_other_sites_typed_clients_call_and_read_the_status(fast
     async with gateway(settings) as gw, gw.client() as http:
         allowed = await http.options(path, headers={"Origin": ORIGIN, **preflight})
         assert allowed.status_code == 200
-        assert set(sent.split(",")) <= set(allowed.headers["access-control-allow-headers"].lower().split(", "))
+        assert set(sent.split(",")) <= set(
+            allowed.headers["access-control-allow-headers"].lower().split(", ")
+        )
         # gRPC-Web: an unknown poem; the status is in the body's trailer frame (or, for a call refused
         # before it starts, in headers a page may read)
         body = b"\x00\x00\x00\x00\x06\x0a\x02xx\x10\x01"  # GetPoemRequest{set_id: "xx", number: 1}

@@ -177,3 +177,28 @@ async def test_the_token_is_passed_on(built_state: Path, tmp_path: Path, protoco
     assert cookie.returncode == 0 and cookie.messages[0]["sets"]
     assert malformed.error is not None and malformed.error["code"] == "unauthenticated"
     assert [d["type"] for d in malformed.error["details"]] == ["google.rpc.ErrorInfo"]
+
+
+async def test_the_trace_context_is_passed_on(fast_backend, protocol):
+    """A page's W3C trace context reaches the server as call metadata, as a gRPC caller's does."""
+    seen: list[dict[str, str]] = []
+
+    class Recorder(interpret_service_pb2_grpc.InterpretServiceServicer):
+        async def ListSets(self, request, context):
+            seen.append(dict(context.invocation_metadata() or ()))
+            return interpret_service_pb2.ListSetsResponse()
+
+    server = grpc.aio.server()
+    interpret_service_pb2_grpc.add_InterpretServiceServicer_to_server(Recorder(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    try:
+        async with gateway(Settings(backend=f"127.0.0.1:{port}")) as gw:
+            result = await bufcurl.call(
+                gw.url, protocol, "ListSets", {}, f"traceparent: {parent}", "tracestate: qs=1"
+            )
+    finally:
+        await server.stop(None)
+    assert result.returncode == 0, result.stderr
+    assert seen[0]["traceparent"] == parent and seen[0]["tracestate"] == "qs=1"

@@ -75,6 +75,8 @@ CORS_REQUEST_HEADERS = (
     "Grpc-Timeout",
     "X-Grpc-Web",
     "X-User-Agent",
+    "Traceparent",
+    "Tracestate",
 )
 CORS_RESPONSE_HEADERS = ("Retry-After", "Grpc-Status", "Grpc-Message", "Grpc-Status-Details-Bin")
 

@@ -18,7 +18,8 @@ same call on the gRPC server, with
 
 * the same request message, decoded from binary or JSON and passed on untouched: the caller's
   ``disconnect_policy`` and ``request_id`` hold as they would over gRPC;
-* the same token: ``Authorization: Bearer`` (or the ``--token-cookie`` cookie), as call metadata;
+* the same token: ``Authorization: Bearer`` (or the ``--token-cookie`` cookie), as call metadata,
+  and the page's W3C trace context (``traceparent``, ``tracestate``) beside it;
 * the same deadline: ``grpc-timeout`` / ``connect-timeout-ms`` become the gRPC call's timeout (the
   time left when the call is made);
 * the same cancellation: when the browser goes away (or aborts its fetch), connectrpc cancels the
@@ -35,6 +36,7 @@ makes those decisions itself.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from http.cookies import SimpleCookie
 from typing import Any, cast
@@ -59,6 +61,11 @@ PATH = "/" + SERVICE.full_name
 
 READ_MAX_BYTES = 64 * 1024
 """Largest request message accepted (the server's own ``--max-message-bytes`` default)."""
+
+TRACE_HEADERS = ("traceparent", "tracestate")
+"""W3C trace context a browser's instrumentation sends: passed on, so the server's task span
+(``--otel``) continues the page's trace, as it does a gRPC caller's."""
+_METADATA_VALUE = re.compile(r"[\x20-\x7e]{1,512}")
 
 
 def method_info(method: MethodDescriptor) -> MethodInfo[Any, Any]:
@@ -114,7 +121,12 @@ class Relay:
             jar.load(raw)
             if (morsel := jar.get(self._token_cookie)) is not None:
                 cookie = morsel.value
-        return token_metadata(headers.get("authorization"), cookie)
+        trace = tuple(
+            (name, value)
+            for name in TRACE_HEADERS
+            if (value := headers.get(name)) is not None and _METADATA_VALUE.fullmatch(value)
+        )
+        return token_metadata(headers.get("authorization"), cookie) + trace
 
     def _unary(self, name: str) -> Callable[[Any, RequestContext[Any, Any]], Awaitable[Any]]:
         async def call(request: Any, ctx: RequestContext[Any, Any]) -> Any:

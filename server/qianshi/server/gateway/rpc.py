@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from http.cookies import SimpleCookie
 from typing import Any, cast
 
 import grpc
@@ -54,6 +53,7 @@ from qianshi.server.gateway.auth import Metadata, token_metadata
 from qianshi.server.gateway.errors import to_connect_error
 from qianshi.server.observability.metrics import GatewayMetrics
 from qianshi.v1 import interpret_service_pb2, interpret_service_pb2_grpc
+from starlette.requests import cookie_parser
 
 SERVICE = interpret_service_pb2.DESCRIPTOR.services_by_name["InterpretService"]
 PATH = "/" + SERVICE.full_name
@@ -117,10 +117,7 @@ class Relay:
         headers = ctx.request_headers
         cookie = None
         if self._token_cookie and (raw := headers.get("cookie")):
-            jar: SimpleCookie = SimpleCookie()
-            jar.load(raw)
-            if (morsel := jar.get(self._token_cookie)) is not None:
-                cookie = morsel.value
+            cookie = cookie_parser(raw).get(self._token_cookie)  # as Starlette reads the SSE routes'
         trace = tuple(
             (name, value)
             for name in TRACE_HEADERS
@@ -156,7 +153,7 @@ class Relay:
                         raise to_connect_error(from_rpc_error(exc)) from None
                     if message is grpc.aio.EOF:
                         return
-                    relayed.labels(payload_kind(message)).inc()
+                    relayed.labels(payload_kind(message)).inc()  # both streams carry ProgressEvent
                     yield message
             finally:
                 # The browser left, the deadline passed, or the stream ended: a no-op after the end.

@@ -8,6 +8,7 @@ longest-match-wins; ``understand`` adds them up.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from qianshi.server.reading.categories.data import SPECS
@@ -66,6 +67,7 @@ def _en_index() -> tuple[_Phrases, _Prefixes]:
     return phrases, prefixes
 
 
+_LATIN = re.compile(r"[a-z0-9]")
 _ZH_SINGLES, _ZH_LONGER = _zh_index()
 _ZH_FIRST = frozenset(_ZH_SINGLES) | frozenset(k[0] for k in _ZH_LONGER)
 _EN_PHRASES, _EN_PREFIXES = _en_index()
@@ -117,5 +119,8 @@ def _longest(found: list[Match], size: int) -> list[Match]:
 def matches(folded: str) -> list[Match]:
     """The keywords in one piece of folded text (``fold.zh``), Chinese then English, each list in the
     order they occur, masks included (their common category is "")."""
-    words = en_words(folded)
-    return _longest(_zh_matches(folded), len(folded)) + _longest(_en_matches(words), len(words))
+    found = [] if folded.isascii() else _longest(_zh_matches(folded), len(folded))
+    if _LATIN.search(folded):
+        words = en_words(folded)
+        found += _longest(_en_matches(words), len(words))
+    return found

@@ -21,6 +21,15 @@ How the tables are read:
 * ``CASUAL_EN``: one lower-case word → the words it stands for (hasnt → hasn t, the way ``en.py``
   writes a contraction once its apostrophe is gone).
 
+Why tables rather than a library: what exists converts script (OpenCC, used for Simplified → Traditional;
+its Hong Kong configurations change character forms, not words), segments (jieba, whose user
+dictionaries could hold these words, but segmenting costs tens of µs and a second of start-up, and the
+matcher's longest-match scan already does what the segmentation would be for; its dictionary is also
+shared with the retrieval's analyzer, which must not change under it), or detects (cantonesedetect says
+a text is Cantonese, which decides nothing here: the reply's language is the request's locale). None
+maps 搵工 to 找工作 or 阮翁 to 我老公; a table a native reader can extend does, at one regular-expression
+pass (a few µs).
+
 What this cannot do: it reads words, not grammar, so a phrase the tables do not list (a new slang
 word, a rare Hokkien spelling) reads as the characters it is made of. The accuracies measured on
 questions written for this, before and after the tables were filled, are in the README.

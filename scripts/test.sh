@@ -22,6 +22,7 @@ fi
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)
 # CJK glyphs for the browser tests' screenshots (the tests pass without them; the pictures don't).
 [ -d /usr/share/fonts/opentype/noto ] || need_apt+=(fonts-noto-cjk)
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -36,6 +37,10 @@ if [ ! -x .tools/node_modules/.bin/buf ] && command -v npm >/dev/null 2>&1; then
   mkdir -p .tools
   (cd .tools && [ -f package.json ] || echo '{"private":true}' > package.json)
   npm install --prefix .tools --silent --no-audit --no-fund @bufbuild/buf@1.75.0 >/dev/null
+fi
+# The typed web client's tools (tests/gateway/test_typed_page.py checks the committed bundle with them).
+if command -v npm >/dev/null 2>&1; then
+  .venv/bin/python scripts/build_web.py --install
 fi
 
 set +e

@@ -20,10 +20,10 @@ from qianshi.server.domain import Passage, Poem
 from qianshi.server.reading.answer import Answer, Sources, choose_topic, find_answer
 from qianshi.server.reading.categories.data import GENERAL
 from qianshi.server.reading.lexicon import read_clauses
-from qianshi.server.reading.question import Question, fold, read_question
+from qianshi.server.reading.question import Question, read_question
 from qianshi.server.reading.response import Response, respond
 from qianshi.server.reading.stance import Stance, decide
-from qianshi.server.reading.topics import Topic, topic_of_question
+from qianshi.server.reading.topics import Topic, secondary_topic, topic_of_question
 from qianshi.server.reading.verse import Line, read_verse, verse_verdict
 from qianshi.server.reading.words import Verdict
 
@@ -56,6 +56,9 @@ class Reading:
     general: bool
     """The question names no topic this set has a line for (or is empty): the slip is read in
     general, and the writers say so rather than pretend it answers a topic."""
+    secondary: Topic | None = None
+    """Another topic the question names (a second worry: 老公失業 beside 小孩生病), which a writer
+    may mention; it never decides the answer."""
 
 
 def _about(text: str, topic: Topic) -> str:
@@ -103,7 +106,7 @@ def read(
     # read in general: no question, or one that named no topic (the category fell back to the set's
     # general one and no topic word was found) — not a question about one's fortune in general
     general = not question.strip() or (
-        common_category in ("", GENERAL) and topic_of_question(fold(question)) is None
+        common_category in ("", GENERAL) and topic_of_question(question) is None
     )
     return Reading(
         asked,
@@ -117,4 +120,5 @@ def read(
         category_text,
         sources.numbers(),
         general,
+        secondary_topic(question, topic),
     )

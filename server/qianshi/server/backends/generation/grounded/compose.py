@@ -238,7 +238,7 @@ def judgment_paragraph(
         "verdict": verdict_text,
     }
     if general:
-        out = [ph.ANSWER_SLIP[loc][general].format(**fields)]
+        out = [ph.ANSWER_AT_LARGE[loc][general].format(**fields)]
     elif answer.mode == "clauses":
         out = [w.pick(ph.ANSWER_CLAUSES[loc]).format(**fields)]
     elif answer.mode == "general":
@@ -268,6 +268,29 @@ def judgment_paragraph(
     return out
 
 
+def secondary_sentence(w: Writer, reading: Reading) -> str:
+    """One sentence on the question's second worry: the slip's own line for it where it has one
+    (quoted, cited only where a retrieved passage holds it), else that it has none."""
+    other = reading.secondary
+    if other is None:
+        return ""
+    name = other.en if w.en() else other.zh
+    category = next((c for c in other.categories if reading.judgments.get(c, "").strip()), None)
+    if category is None:
+        return ph.SECONDARY_NONE[w.locale].format(topic=name)
+    quote = short(reading.judgments[category])
+    cites = w.sources.cite([quote], PassageKind.JUDGMENT, category)
+    reading_of_quote = Answer(category, (quote,), (read_judgment(quote),), (), "direct")
+    return ph.SECONDARY[w.locale].format(
+        topic=name,
+        category=category,
+        category_en=ph.CATEGORY_EN.get(category, "that matter"),
+        text=clean(quote, QUOTE_LIMIT),
+        cite=w.mark(cites),
+        gloss=gloss(reading_of_quote, other.key) if w.en() else "",
+    )
+
+
 def compose_reading(request: GenerationRequest, rng: random.Random) -> Composed:
     """The interpretation as paragraphs of sentences, in the request's locale, with its reading."""
     locale = "en" if request.locale.lower().startswith("en") else "zh-Hant"
@@ -281,7 +304,9 @@ def compose_reading(request: GenerationRequest, rng: random.Random) -> Composed:
     if verse:
         paragraphs.append(verse)
     general = ("empty" if not request.question.strip() else "no_topic") if reading.general else ""
-    paragraphs.append(judgment_paragraph(w, request, answer, chosen, judgments, stance, general))
+    judged = judgment_paragraph(w, request, answer, chosen, judgments, stance, general)
+    also = secondary_sentence(w, reading)
+    paragraphs.append([*judged, also] if also else judged)
     tip = w.pick(chosen.tips_en if w.en() else chosen.tips_zh)
     paragraphs.append([*reply(w, reading, request.poem.rank), tip])
     closings = ph.CLOSING[locale] + (ph.CLOSING_IMAGE[locale] if image and not w.en() else ())

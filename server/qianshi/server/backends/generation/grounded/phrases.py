@@ -176,18 +176,29 @@ ANSWER_GENERAL = {
     "en": "This slip has no line of its own for {topic}, so read it through {category} ({category_en}): "
     "{text}{cite}{gloss} — {verdict}.",
 }
-ANSWER_SLIP = {
+ANSWER_AT_LARGE = {
     "zh-Hant": {
+        "no_topic": "你沒有指明問哪一件事，這裡就以整支籤的大意來讀：「{category}」寫著「{text}」{cite}，{verdict}。",
         "empty": "整支籤的大意，看「{category}」：「{text}」{cite}，{verdict}。",
-        "no_topic": "你的問題不在這支籤分項的籤解裡，就讀整支籤的意思：「{category}」寫著「{text}」{cite}，{verdict}。",
     },
     "en": {
+        "no_topic": "Your question names no particular matter, so this reads the slip as a whole: its {category} "
+        "({category_en}) line reads {text}{cite}{gloss} — {verdict}.",
         "empty": "Read as a whole, the slip's {category} ({category_en}) says {text}{cite}{gloss} — {verdict}.",
-        "no_topic": "Your question is not one this slip has a line for, so it is read as a whole: its "
-        "{category} ({category_en}) says {text}{cite}{gloss} — {verdict}.",
     },
 }
-"""The slip read in general: no question at all ("empty"), or one that names no topic it knows."""
+"""The slip read in general (``Reading.general``): a question that names no topic ("no_topic"), or no
+question at all ("empty"); the text says so rather than answer a topic nobody asked about."""
+SECONDARY = {
+    "zh-Hant": "你也提到{topic}：「{category}」一項寫著「{text}」{cite}，可以一併參考。",
+    "en": "You also mention {topic}: the slip's line for {category} ({category_en}) reads {text}{cite}{gloss}.",
+}
+SECONDARY_NONE = {
+    "zh-Hant": "你也提到{topic}；這支籤沒有專講它的一項，若放心不下，可以就這件事另外再求一支籤。",
+    "en": "You also mention {topic}; this slip has no line of its own for it, so if it weighs on you, "
+    "ask about it with a slip of its own.",
+}
+"""The second worry a question names (老公失業 beside 小孩生病): mentioned, never answered in its place."""
 ANSWER_NONE = {
     "zh-Hant": "這支籤沒有專講{topic}的籤解，就以籤詩整體的意思為準。",
     "en": "This slip has no specific line for {topic}, so go by the verse as a whole.",

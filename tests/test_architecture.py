@@ -57,6 +57,7 @@ LAYOUT: dict[str, tuple[str, tuple[str, ...]]] = {
     "backends/retrieval": ("Qdrant retrieval", ()),
     "backends/generation": ("the generators", WRITING),
     "backends/generation/grounded": ("the grounded generator", WRITING),
+    "backends/generation/guard": ("the guard on LLM text", WRITING),
     "observability": ("metrics, tracing, logs", (P + "pipeline.events", P + "pipeline.eventlog")),
 }
 BELOW_TRANSPORT = [name for name in LAYOUT if name not in ("service", "gateway")]

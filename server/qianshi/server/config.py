@@ -122,6 +122,12 @@ OPTIONS: list[Option] = [
     ),
     Option("--llm-temperature", "sampling temperature when a request sets none", 0.3, float),
     Option(
+        "--llm-frequency-penalty",
+        "penalty on tokens the answer already used (OpenAI's frequency_penalty; 0: off): breaks loops",
+        0.8,
+        float,
+    ),
+    Option(
         "--llm-repetition-penalty",
         "vLLM's repetition_penalty (1.0: off; it also penalizes the poem's characters and [n] markers)",
         1.0,

@@ -102,7 +102,9 @@ def _sampling(args: argparse.Namespace) -> Sampling:
         raise SystemExit("--llm-temperature must be between 0 and 2")
     if args.llm_repetition_penalty <= 0:
         raise SystemExit("--llm-repetition-penalty must be above 0")
-    return Sampling(args.llm_temperature, args.llm_repetition_penalty, detection)
+    if not -2.0 <= args.llm_frequency_penalty <= 2.0:
+        raise SystemExit("--llm-frequency-penalty must be between -2 and 2")
+    return Sampling(args.llm_temperature, args.llm_frequency_penalty, args.llm_repetition_penalty, detection)
 
 
 def _llm(args: argparse.Namespace) -> Generator:

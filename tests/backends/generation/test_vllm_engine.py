@@ -128,7 +128,12 @@ async def test_deltas_concatenate_and_a_finished_request_is_not_aborted():
     prompt, params, _ = engine.requests[0]
     assert final.prompt_tokens == len(prompt["prompt_token_ids"]) > 0
     assert (final.model, final.prompt_version) == ("models/qwen", PROMPT_VERSION)
-    assert params == {"max_tokens": 256, "temperature": 0.3, "repetition_detection": (2, 64, 3)}
+    assert params == {
+        "max_tokens": 256,
+        "temperature": 0.3,
+        "frequency_penalty": 0.8,
+        "repetition_detection": (2, 64, 3),
+    }
     assert "<|system|>" in engine.tokenizer.rendered
     assert "婚姻能成嗎" in engine.tokenizer.rendered
     assert engine.aborted == []
@@ -141,6 +146,7 @@ async def test_sampling_options_pass_through():
         "max_tokens": 256,
         "temperature": 0.3,
         "seed": 7,
+        "frequency_penalty": 0.8,
         "repetition_detection": (2, 64, 3),
     }
 

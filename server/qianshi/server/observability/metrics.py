@@ -48,6 +48,15 @@ LAG_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 
 RATE_BUCKETS = (1.0, 5.0, 10.0, 20.0, 40.0, 80.0, 160.0, 320.0, 640.0)
 
 
+GUARD_SERIES = (
+    ("language", "fallback"), ("language", "cut"), ("language", "flagged"),
+    ("loop", "fallback"), ("loop", "cut"),
+    ("citation", "removed"),
+    ("stance", "flagged"),
+)  # fmt: skip
+"""The guard's (check, action) pairs that can happen (writing.Trip)."""
+
+
 class Observer(Protocol):
     """Sees every event appended to the log (after it is stored), in the appending task's context."""
 
@@ -127,6 +136,20 @@ class ServerMetrics:
         self.finished = Counter(
             "qianshi_tasks_finished_total", "Tasks ended, by status code", ["code"], registry=r
         )
+        self.guard_trips = Counter(
+            "qianshi_guard_trips_total",
+            "Checks of the LLM guard that tripped, by check (script, language, loop, citation, stance) "
+            "and what was done (fallback, cut, removed, flagged)",
+            ["check", "action"],
+            registry=r,
+        )
+        for check, action in GUARD_SERIES:  # exported at 0 from the start, so a rate is never "no data"
+            self.guard_trips.labels(check, action)
+        self.guard_converted = Counter(
+            "qianshi_guard_converted_chars_total",
+            "Characters the guard converted into the reader's script (Simplified to Traditional …)",
+            registry=r,
+        )
         self.rpcs = Counter(
             "qianshi_rpcs_total", "RPCs ended, by method and status code", ["method", "code"], registry=r
         )
@@ -195,6 +218,11 @@ class ServerMetrics:
         self.tokens.labels("completion").inc(result.completion_tokens)
         if result.tokens_per_second > 0:
             self.tokens_per_second.observe(result.tokens_per_second)
+        if result.quality is not None:
+            for trip in result.quality.trips:
+                self.guard_trips.labels(trip.check, trip.action).inc()
+            if result.quality.converted_chars:
+                self.guard_converted.inc(result.quality.converted_chars)
 
     def forget(self, task_id: str) -> None:
         self._last.pop(task_id, None)

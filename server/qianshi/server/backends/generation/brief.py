@@ -11,6 +11,8 @@ the last line lists the numbers that may be cited. (For zh-Hans the prompt conve
 
 from __future__ import annotations
 
+import re
+
 from qianshi.server.backends.generation.grounded import phrases as ph
 from qianshi.server.backends.generation.grounded.gloss import gloss
 from qianshi.server.reading.answer import clean
@@ -22,8 +24,8 @@ from qianshi.server.reading.verse import key_lines
 
 _ANSWER = {
     "zh-Hant": {
-        "yes": "會／可以",
-        "no": "不會／不宜",
+        "yes": "會",
+        "no": "不會",
         "wait": "會，但要等時機",
         "careful": "沒有定論，要謹慎",
     },
@@ -36,26 +38,24 @@ _ANSWER = {
 }
 _L = {
     "zh-Hant": {
-        "head": "解籤要點（照這個順序寫，先寫回答）：",
-        "answer": "回答：{answer}——{outcome}。",
-        "either": "回答：選「{pick}」，不選「{other}」——{outcome}。",
-        "either_none": "回答：這支籤沒有在「{a}」和「{b}」之間替你選——{outcome}。",
-        "either_both": "回答：兩個都說到了，依籤解的順序——{outcome}。",
-        "clue": "回答：籤上說的是「{text}」{cite}，意思是{plain}。",
-        "no_clue": "回答：籤上沒有寫明，不要自己編一個。",
-        "because": "根據：「{category}」的籤解說「{text}」{cite}。",
-        "rank": "根據：這是{rank}。",
-        "verse_basis": "根據：詩的最後一句「{text}」。",
-        "advice": "做法：籤要你「{text}」{cite}。",
-        "not_yet": "但是：籤上也說「{text}」{cite}，時候還沒到。",
-        "verse": "詩句：「{line}」{cite}——{meaning}。",
-        "general": "注意：這個問題籤上沒有專門的籤解，就以整支籤的大意來回答。",
-        "tip": "建議：{tip}",
-        "cite": "只能引用這些編號：{numbers}。不要引用其他編號。",
-        "no_cite": "沒有可引用的籤解，不要寫任何編號。",
+        "answer": "答案是{answer}：{outcome}。",
+        "either": "籤選「{pick}」，不選「{other}」：{outcome}。",
+        "either_none": "籤沒有在「{a}」和「{b}」之間替你選：{outcome}。",
+        "either_both": "兩個籤解都說到了，依它的順序：{outcome}。",
+        "clue": "籤上說「{text}」{cite}，意思是{plain}。",
+        "no_clue": "籤上沒有寫明時間或地方，照實說，不要自己編。",
+        "because": "「{category}」的籤解說「{text}」{cite}。",
+        "rank": "這是{rank}。",
+        "verse_basis": "詩的最後一句是「{text}」。",
+        "advice": "籤要你「{text}」{cite}。",
+        "not_yet": "籤上也說「{text}」{cite}，時候還沒到。",
+        "verse": "詩句「{line}」{cite}的意思是{meaning}。",
+        "general": "這個問題籤上沒有專門的籤解，就以整支籤的大意來讀。",
+        "tip": "{tip}",
+        "cite": "只能引用{numbers}。",
+        "no_cite": "不要寫任何編號。",
     },
     "en": {
-        "head": "What to say:",
         "answer": "The answer is {answer}: {outcome}.",
         "either": "The slip chooses “{pick}” over “{other}”: {outcome}.",
         "either_none": "The slip does not choose between “{a}” and “{b}”: {outcome}.",
@@ -76,19 +76,22 @@ _L = {
 }
 
 
+_MARK = re.compile(r"\[(\d+)\]")
+
+
 def _cite(numbers: tuple[int, ...] | list[int]) -> str:
     return "".join(f"[{n}]" for n in numbers)
 
 
-def plan_lines(reading: Reading, locale: str, rank: str, numbers: tuple[int, ...] | None = None) -> list[str]:
-    """The plan, one point a line, in ``locale`` ("en", or zh-Hant for any Chinese locale); ``numbers``
-    are the citations the prompt still shows (all of the reading's when None)."""
+def plan_lines(reading: Reading, locale: str, rank: str) -> tuple[list[str], str]:
+    """The plan in ``locale`` ("en", or zh-Hant for any Chinese locale): the points in order, one
+    sentence each, and the sentence naming the citation numbers the points use."""
     loc = "en" if locale == "en" else "zh-Hant"
     en = loc == "en"
     t = _L[loc]
     r = reading.response
     said = outcome(reading.topic.key, r.lean, en)
-    lines = [t["head"]]
+    lines: list[str] = []
     if reading.general:
         lines.append(t["general"])
     if r.form is Form.EITHER_OR and len(reading.question.options) >= 2:
@@ -121,11 +124,9 @@ def plan_lines(reading: Reading, locale: str, rank: str, numbers: tuple[int, ...
     tips = reading.topic.tips_en if en else reading.topic.tips_zh
     if tips:
         lines.append(t["tip"].format(tip=tips[0]))
-    shown = ("、" if not en else ", ").join(
-        f"[{n}]" for n in (reading.citations if numbers is None else numbers)
-    )
-    lines.append(t["cite"].format(numbers=shown) if shown else t["no_cite"])
-    return lines
+    used = sorted({int(n) for n in _MARK.findall(" ".join(lines))} & set(reading.citations))
+    shown = ("、" if not en else ", ").join(f"[{n}]" for n in used)
+    return lines, t["cite"].format(numbers=shown) if shown else t["no_cite"]
 
 
 def _cited(reading: Reading, text: str) -> list[int]:

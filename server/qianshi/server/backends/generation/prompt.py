@@ -66,21 +66,39 @@ _SYSTEM = {
 
 _SYSTEM_V2 = {
     "zh-Hant": (
-        "你是台灣廟宇的解籤師。信眾抽到一支籤，問了一個問題。下面有籤詩、編號的籤解，和一份解籤要點。"
-        "請照解籤要點的順序，用自己的話寫一段簡短的解說：第一句就回答他的問題，再說根據和籤詩的意思，最後給一個建議。"
-        "引用籤解時在句末標上編號，例如 [1]；只能用要點裡列出的編號。"
+        "你是台灣廟宇的解籤師。信眾抽到一支籤，問了一個問題，也給了解籤要說的要點。"
+        "請照要點的順序，用自己的話寫一段簡短的解說：第一句就回答他的問題，再說根據和籤詩的意思，最後給一個建議。"
+        "引用籤解時在句末標上編號，例如 [1]。"
         "全文只用繁體中文，三到六句，說完就停，不要重複。"
     ),
     "en": (
-        "You are an interpreter of Taiwanese temple fortune poems. A person drew a poem and asked a question. "
-        "Below are the poem, the numbered traditional judgments, and a reading plan. "
-        "Write a short reading in your own words that follows the plan in order: answer the question in "
+        "You are an interpreter of Taiwanese temple fortune poems. A person drew a poem, asked a question, "
+        "and gives the points the reading must make. "
+        "Write a short reading in your own words that follows the points in order: answer the question in "
         "the first sentence, then give the reason and what the verse means, then one piece of advice. "
-        "When you use a judgment, put its number at the end of the sentence, like [1]; use only the numbers "
-        "the plan lists. Write only in English (you may quote the Chinese text exactly). "
+        "When you use a judgment, put its number at the end of the sentence, like [1]. "
+        "Write only in English (you may quote the Chinese text exactly). "
         "Three to six sentences; stop when you are done and never repeat yourself."
     ),
 }
+"""v2's system prompt; the numbers the reading may cite are added at its end, per request."""
+
+_V2 = {
+    "zh-Hant": {
+        "drew": "我抽到{set_name}第{number}籤〈{title}〉：{verse}。",
+        "verse_sep": "，",
+        "no_question": "這支籤的大意是什麼？",
+        "points": "請用你自己的話，三到五句，告訴我：",
+    },
+    "en": {
+        "drew": "I drew poem {number} of {set_name}, “{title}”: {verse}.",
+        "verse_sep": " / ",
+        "no_question": "What does this slip say?",
+        "points": "Tell me this in your own words, in three to five sentences: ",
+    },
+}
+"""v2's user message: the person's own words (the poem drawn, the question), then the reading plan as
+the points to make. No label starts a line: a small model copies line labels into its answer."""
 
 _LABELS = {
     "zh-Hant": {
@@ -142,14 +160,16 @@ def build_messages(
     base = "en" if locale == "en" else "zh-Hant"
     system = (_SYSTEM_V2 if version == PROMPT_V2 else _SYSTEM)[base]
     reading = reading_of(request) if version == PROMPT_V2 else None
+    if reading is not None:
+        return _v2_messages(request, locale, system, reading)
     if locale == "zh-Hans":
         system = convert(system.replace("繁體中文", "簡體中文"), "zh-Hans")
     budget = max_prompt_tokens - count_tokens(system) - 2 * MESSAGE_OVERHEAD_TOKENS
     kept = list(request.passages)
-    user = _user_message(request, locale, kept, reading)
+    user = _user_message(request, locale, kept, None)
     while kept and count_tokens(user) > budget:
         kept.pop()
-        user = _user_message(request, locale, kept, reading)
+        user = _user_message(request, locale, kept, None)
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
@@ -158,9 +178,36 @@ def cited_numbers(passages: Sequence[Passage]) -> tuple[int, ...]:
     return tuple(p.citation or i for i, p in enumerate(passages, start=1))
 
 
-def _user_message(
-    request: GenerationRequest, locale: str, passages: Sequence[Passage], reading: Reading | None
-) -> str:
+def _v2_messages(
+    request: GenerationRequest, locale: str, system: str, reading: Reading
+) -> list[dict[str, str]]:
+    """v2: the plan is short and always fits (the verse and the question are never trimmed, and the
+    passages it quotes are quoted in it), so there is nothing to trim."""
+    base = "en" if locale == "en" else "zh-Hant"
+    words = _V2[base]
+    poem = request.poem
+    points, cite = plan_lines(reading, base, poem.rank)
+    system = system + (" " if base == "en" else "") + cite
+    user = (
+        words["drew"].format(
+            set_name=poem.set_name,
+            number=poem.number,
+            title=poem.title,
+            verse=words["verse_sep"].join(poem.verse),
+        )
+        + (" " if base == "en" else "")
+        + (request.question or words["no_question"])
+        + "\n\n"
+        + words["points"]
+        + (" " if base == "en" else "").join(points)
+    )
+    if locale == "zh-Hans":
+        system = convert(system.replace("繁體中文", "簡體中文"), "zh-Hans")
+        user = convert(user, "zh-Hans")
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def _user_message(request: GenerationRequest, locale: str, passages: Sequence[Passage], reading: None) -> str:
     base = "en" if locale == "en" else "zh-Hant"
     labels = _LABELS[base]
     poem = request.poem
@@ -185,9 +232,5 @@ def _user_message(
     if request.category:
         lines.append(labels["category"].format(category=request.category))
     lines.append(labels["question"].format(question=request.question or labels["no_question"]))
-    if reading is not None:
-        plan = plan_lines(reading, base, poem.rank, cited_numbers(passages))
-        lines.append("")
-        lines.append(plan[0] + (" " if base == "en" else "") + (" " if base == "en" else "").join(plan[1:]))
     text = "\n".join(lines)
     return convert(text, "zh-Hans") if locale == "zh-Hans" else text

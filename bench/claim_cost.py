@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from qianshi.server.pipeline.eventlog import TaskMeta
-from qianshi.server.tasks.redis_log import RedisEventLog
+from qianshi.server.tasks.redis.log import RedisEventLog
 
 from bench.scale_out_procs import Load, start_redis, write_report
 

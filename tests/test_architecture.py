@@ -42,6 +42,10 @@ LAYOUT: dict[str, tuple[str, tuple[str, ...]]] = {
     "service": ("gRPC transport", (P + "tasks", P + "pipeline", P + "observability", "qianshi.v1")),
     "gateway": ("HTTP/SSE transport", (P + "observability", "qianshi.client", "qianshi.v1")),
     "tasks": ("registry and event logs", (P + "pipeline",)),
+    "tasks/redis": (
+        "the shared event log in Redis",
+        (P + "tasks.codec", P + "tasks.lost", P + "tasks.memory_log", P + "pipeline"),
+    ),
     "pipeline": ("the task body", ()),
     "pipeline/categories": ("question understanding", ()),
     "backends": ("retrieval and generation", ()),

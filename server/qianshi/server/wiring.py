@@ -122,7 +122,7 @@ def event_log(args: argparse.Namespace) -> EventLog:
     if choice in ("", "memory"):
         return MemoryEventLog()
     if choice.startswith(("redis://", "rediss://", "unix://")):
-        from qianshi.server.tasks.redis_log import RedisEventLog
+        from qianshi.server.tasks.redis.log import RedisEventLog
 
         try:
             return RedisEventLog(choice, lease_s=args.lease, tick_s=args.lease_tick)

@@ -15,7 +15,7 @@ from qianshi.server.pipeline.estimates import Estimates
 from qianshi.server.pipeline.eventlog import TaskMeta
 from qianshi.server.pipeline.interpret import Interpreter, PipelineConfig
 from qianshi.server.tasks import codec
-from qianshi.server.tasks.redis_log import LogFenced, RedisEventLog
+from qianshi.server.tasks.redis.log import LogFenced, RedisEventLog
 from qianshi.server.tasks.registry import Registry
 
 from tests.fakes import FakeGenerator, FakeRetriever, spec

@@ -1,6 +1,6 @@
 """The event log in Redis Streams, shared by every server replica (``--event-log redis://…``).
 
-Layout (every key: ``redis_scripts``), per task: a hash ``qianshi:task:<id>:meta`` (owner, request id,
+Layout (every key: ``scripts``), per task: a hash ``qianshi:task:<id>:meta`` (owner, request id,
 replica) and a stream ``qianshi:task:<id>:events`` whose entries have the explicit ids ``0-<seq>`` and
 one field ``e``, the event as compact JSON (``codec``). Explicit ids make Redis enforce the log's order:
 XADD refuses an id that is not past the stream's last, so a seq is written at most once, and a reader
@@ -17,7 +17,7 @@ Reads: tasks created by this replica are followed from a local in-memory mirror 
 ``XREAD BLOCK``, in blocks of a few seconds so a reader gives back its connection regularly. Each
 remote reader holds one pooled connection while it blocks.
 
-A task whose server dies stops getting events. Each replica holds a lease (``redis_leases``); when a
+A task whose server dies stops getting events. Each replica holds a lease (``leases``); when a
 replica's lease expires, the first replica to notice — any replica's sweeper, or a remote reader that
 heard nothing for ``lease_s + tick_s`` — appends the terminal failure (UNAVAILABLE, REPLICA_LOST, the
 text so far) with the next seq, atomically (``declare_lost``), so every reader sees the same one
@@ -30,8 +30,8 @@ restarted without persistence) ends its read with UNAVAILABLE, EVENT_LOG_LOST.
 Cancel reaches only the replica that runs the task, so ``request_cancel`` publishes the task id on a
 pub/sub channel that every replica listens to (``listen_cancels``).
 
-Appends go through ``redis_io.BatchWriter``: one pipeline per round trip for all the tasks of this
-process. Redis's exceptions are translated in one place (``redis_io.translated``): connection errors
+Appends go through ``io.BatchWriter``: one pipeline per round trip for all the tasks of this
+process. Redis's exceptions are translated in one place (``io.translated``): connection errors
 and timeouts become ``BackendUnavailable`` (reason EVENT_LOG_UNAVAILABLE).
 """
 
@@ -48,12 +48,13 @@ import redis.asyncio as aioredis
 from qianshi.server.errors import BackendFailed, BackendUnavailable, NotFound, QianshiError
 from qianshi.server.pipeline.eventlog import MAX_EVENTS_PER_TASK, RESTART_REASONS, LogFull, TaskMeta
 from qianshi.server.pipeline.events import Event, Failure
-from qianshi.server.tasks import codec, redis_scripts
+from qianshi.server.tasks import codec
 from qianshi.server.tasks.lost import REPLICA_LOST, TASK_LOST, lost_event
 from qianshi.server.tasks.memory_log import MemoryEventLog
-from qianshi.server.tasks.redis_io import FIELD, BatchWriter, id_taken, log_lost, translated
-from qianshi.server.tasks.redis_leases import ReplicaLeases
-from qianshi.server.tasks.redis_scripts import Keys, claim_value, parse_claim
+from qianshi.server.tasks.redis import scripts
+from qianshi.server.tasks.redis.io import FIELD, BatchWriter, id_taken, log_lost, translated
+from qianshi.server.tasks.redis.leases import ReplicaLeases
+from qianshi.server.tasks.redis.scripts import Keys, claim_value, parse_claim
 
 log = logging.getLogger(__name__)
 _BATCH = 512
@@ -105,9 +106,9 @@ class RedisEventLog:
         self.leases = ReplicaLeases(
             self._redis, self.keys, self._declare_replica_lost, lease_s=lease_s, tick_s=tick_s
         )
-        self._create = self._redis.register_script(redis_scripts.CREATE)
-        self._expire = self._redis.register_script(redis_scripts.EXPIRE)
-        self._lost = self._redis.register_script(redis_scripts.LOST)
+        self._create = self._redis.register_script(scripts.CREATE)
+        self._expire = self._redis.register_script(scripts.EXPIRE)
+        self._lost = self._redis.register_script(scripts.LOST)
         self._local = MemoryEventLog(claims=False)
         self._fenced: set[str] = set()
         self._release: set[str] = set()
@@ -317,10 +318,10 @@ class RedisEventLog:
             args += [max(int(self.lost_retention_s * 1000), 1), int(replica is not None)]
             with translated():
                 outcome = await self._lost(keys=keys, args=args)
-            if outcome == redis_scripts.LOST_WRITTEN:
+            if outcome == scripts.LOST_WRITTEN:
                 log.warning("task ended as lost (%s)", reason, extra={"task_id": task_id})
                 return True
-            if outcome != redis_scripts.LOST_MOVED_ON:
+            if outcome != scripts.LOST_MOVED_ON:
                 return False
         return False
 

@@ -17,9 +17,9 @@ from qianshi.server.errors import BackendUnavailable, ErrorCode
 from qianshi.server.pipeline import events as ev
 from qianshi.server.pipeline.eventlog import TaskMeta
 from qianshi.server.tasks.lost import REPLICA_LOST, TASK_LOST, lost_event
-from qianshi.server.tasks.redis_log import LogFenced, RedisEventLog
+from qianshi.server.tasks.redis.log import LogFenced, RedisEventLog
 
-from tests.tasks.test_redis_log import done, drain, event
+from tests.tasks.redis.test_log import done, drain, event
 
 pytestmark = pytest.mark.redis
 LEASE = {"lease_s": 0.6, "tick_s": 0.1}

@@ -26,8 +26,8 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from qianshi.server.errors import BackendFailed, BackendUnavailable
-from qianshi.server.tasks.redis_io import translated
-from qianshi.server.tasks.redis_scripts import BURY, Keys
+from qianshi.server.tasks.redis.io import translated
+from qianshi.server.tasks.redis.scripts import BURY, Keys
 
 log = logging.getLogger(__name__)
 

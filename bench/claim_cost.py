@@ -48,7 +48,7 @@ def designs(log: RedisEventLog, run: str) -> dict[str, Start]:
         return await log.create(TaskMeta(f"t_{run}_n{i}", "alice", ""))
 
     async def before(i: int) -> Any:
-        key = f"{log.prefix}:task:t_{run}_b{i}:meta"
+        key = log.keys.meta(f"t_{run}_b{i}")
         async with log._redis.pipeline(transaction=True) as pipe:
             pipe.hset(key, mapping={"owner": "alice", "request_id": f"req-{run}-b{i}"})
             pipe.expire(key, int(log.create_ttl_s))

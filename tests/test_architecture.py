@@ -46,7 +46,7 @@ LAYOUT: dict[str, tuple[str, tuple[str, ...]]] = {
     "tasks": ("registry and event logs", (P + "pipeline",)),
     "tasks/redis": (
         "the shared event log in Redis",
-        (P + "tasks.codec", P + "tasks.lost", P + "tasks.memory_log", P + "pipeline"),
+        (P + "tasks.codec", P + "tasks.ids", P + "tasks.lost", P + "tasks.memory_log", P + "pipeline"),
     ),
     "pipeline": ("the task body", ()),
     "pipeline/categories": ("question understanding", ()),

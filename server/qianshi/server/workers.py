@@ -57,7 +57,7 @@ def check(args: argparse.Namespace) -> None:
         raise SystemExit(f"--workers must be at least 1, got {args.workers}")
     if args.workers > 1 and not wiring.shared_event_log(args):
         raise SystemExit(
-            f"--workers {args.workers} needs a shared event log (--event-log redis://HOST:PORT/DB): each"
+            f"--workers {args.workers} needs a shared event log (--event-log redis://HOST:PORT/DB or redis-cluster://…): each"
             " connection may reach any worker, and only a shared log lets every worker find every task"
         )
 

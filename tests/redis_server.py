@@ -33,8 +33,9 @@ class RedisProcess:
     """One redis-server on a fixed loopback port, persistence off; ``restart`` loses every key, as a
     restarted Redis without persistence does."""
 
-    def __init__(self, binary: str, port: int, workdir: Path) -> None:
+    def __init__(self, binary: str, port: int, workdir: Path, extra: list[str] | None = None) -> None:
         self.binary, self.port, self.workdir = binary, port, workdir
+        self.extra = extra or []
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -43,7 +44,7 @@ class RedisProcess:
 
     def start(self) -> None:
         argv = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-        argv += ["--appendonly", "no", "--dir", str(self.workdir)]
+        argv += ["--appendonly", "no", "--dir", str(self.workdir), *self.extra]
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         try:
             _wait_ready(self.proc)

@@ -171,9 +171,10 @@ class BatchWriter:
         self.batches += 1
         self.writes += len(batch)
         try:
-            results = await self._execute(batch)
-            if self._append_sha is not None and any(isinstance(r, rexc.NoScriptError) for r in results):
-                await self._redis.script_load(scripts.APPEND)  # a node that lost its script cache
+            try:
+                results = await self._execute(batch)
+            except rexc.NoScriptError:  # a node without the script (restarted, or just promoted)
+                await self._redis.script_load(scripts.APPEND)
                 results = await self._execute(batch)
         except rexc.RedisError as exc:
             error = translate(exc)
@@ -212,7 +213,9 @@ class BatchWriter:
                 pipe.xadd(write.key, {FIELD: write.data}, id=f"0-{seq}", nomkstream=seq != 1)
                 if seq == 1:  # a stream exists from its first entry: give it the TTL
                     pipe.expire(write.key, self._ttl_s)
-            results: list[Any] = await pipe.execute(raise_on_error=False)
+            # On a cluster the script answers every outcome as a value; raising on errors is what
+            # makes redis-py retry a pipeline that met a dead master (through the failover).
+            results: list[Any] = await pipe.execute(raise_on_error=self._append_sha is not None)
         if self._append_sha is not None:
             return results
         firsts = iter(range(len(results)))

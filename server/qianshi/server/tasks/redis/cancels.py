@@ -45,9 +45,10 @@ class Cancels:
             await self._redis.publish(self._keys.cancel_channel, task_id)
         return True
 
-    def _subscriber(self) -> Any:
+    async def _subscriber(self) -> Any:
         if self._node_client is None:
             return self._readers.pubsub(ignore_subscribe_messages=True)
+        await self._redis.initialize()  # the nodes are known once the client has met the cluster
         nodes = sorted(self._redis.get_nodes(), key=lambda n: n.name)
         node = nodes[next(self._turn) % len(nodes)]
         return self._node_client(node.host, node.port).pubsub(ignore_subscribe_messages=True)
@@ -66,7 +67,7 @@ class Cancels:
         while True:
             try:
                 with translated():
-                    async with self._subscriber() as pubsub:
+                    async with await self._subscriber() as pubsub:
                         await pubsub.subscribe(self._keys.cancel_channel)
                         if ready is not None:
                             ready.set()

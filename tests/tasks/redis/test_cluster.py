@@ -95,6 +95,7 @@ async def test_a_master_killed_under_a_writer_and_a_reader_fails_over_and_nothin
 ):
     writer = RedisEventLog(own_cluster.url, prefix="qkill", block_s=0.5, lease_s=8.0, tick_s=1.0)
     reader = RedisEventLog(own_cluster.url, prefix="qkill", block_s=0.5, lease_s=8.0, tick_s=1.0)
+    reading: asyncio.Task[None] | None = None
     try:
         task_id = new_task_id("carol", "kill")
         await writer.create(TaskMeta(task_id, "carol", "kill"))
@@ -128,6 +129,9 @@ async def test_a_master_killed_under_a_writer_and_a_reader_fails_over_and_nothin
         assert 1.0 < resumed_s < 20.0, resumed_s
         print(f"failover seen by the writer: {resumed_s:.2f} s; longest reader gap {max(gaps):.2f} s")
     finally:
+        if reading is not None and not reading.done():
+            reading.cancel()
+            await asyncio.gather(reading, return_exceptions=True)
         await writer.aclose()
         await reader.aclose()
 

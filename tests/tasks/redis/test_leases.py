@@ -76,6 +76,7 @@ async def test_a_lost_replicas_task_ends_with_one_replica_lost_event_for_every_r
     assert b.leases.lost_tasks + c.leases.lost_tasks == 1  # exactly one replica wrote it
     assert await b.claimed("alice", "req-lost") is None  # released: a retry starts afresh
     assert await c.create(TaskMeta("t_retry", "alice", "req-lost")) == "t_retry"
+    await b.leases.sweep()  # the sweepers were stopped as soon as the event was read: sweep once more
     raw = aioredis.from_url(redis_url)
     try:
         assert runner.replica.encode() not in await raw.smembers(f"{redis_prefix}:replicas")

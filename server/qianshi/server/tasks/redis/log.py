@@ -49,7 +49,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any, cast
 
 import redis.asyncio as aioredis
-from qianshi.server.errors import BackendFailed, NotFound, QianshiError
+from qianshi.server.errors import BackendFailed, BackendUnavailable, NotFound, QianshiError
 from qianshi.server.pipeline.eventlog import MAX_EVENTS_PER_TASK, RESTART_REASONS, LogFull, TaskMeta
 from qianshi.server.pipeline.events import Event, Failure
 from qianshi.server.tasks import codec
@@ -132,6 +132,7 @@ class RedisEventLog:
         self.lost = LostTasks(
             self._redis,
             self.keys,
+            patient=self.cluster,
             grace_s=lease_s + tick_s,
             lost_after_s=lost_after_s,
             retention_s=lost_retention_s,
@@ -205,6 +206,13 @@ class RedisEventLog:
                 if attempt == _MENDS:
                     raise
                 await self._mend(task_id, lost.have, event.seq)
+            except BackendUnavailable as exc:
+                # On a cluster a stream gone under its writer was lost whole in a failover (its
+                # first writes never reached the replica): the writer has all of it.
+                if not self.cluster or exc.reason != "EVENT_LOG_LOST" or attempt == _MENDS:
+                    await self._mirror(event)
+                    raise
+                await self._mend(task_id, 0, event.seq)
             except QianshiError as exc:
                 if not id_taken(exc):
                     # Redis is down or lost the log: this replica's own readers still get the event,
@@ -234,6 +242,9 @@ class RedisEventLog:
         """Write again the events ``have + 1 … seq - 1`` a failover lost (the same bytes, from the
         local mirror), so the stream goes on without a gap."""
         lost = self._local.stored(task_id, have, seq - 1)
+        meta = await self._local.meta(task_id)
+        if have == 0 and meta is not None:  # the task's meta (and claim) may be gone with it
+            await self._recreate(meta)
         log.warning(
             "the event log lost events %d-%d in a failover: writing them again",
             have + 1,
@@ -242,6 +253,20 @@ class RedisEventLog:
         )
         for event in lost:
             await self._writer.xadd(self.keys.events(task_id), event, codec.encode(event), mirror=False)
+
+    async def _recreate(self, meta: TaskMeta) -> None:
+        """Write a task's meta, claim and listing again (a failover lost them with its stream)."""
+        keys, ttl = self.keys, int(self.create_ttl_s)
+        with translated():
+            async with self._redis.pipeline(transaction=False) as pipe:
+                mapping = {"owner": meta.owner, "request_id": meta.request_id, "replica": self.replica}
+                pipe.hset(keys.meta(meta.task_id), mapping=mapping)
+                pipe.expire(keys.meta(meta.task_id), ttl)
+                if meta.request_id:
+                    claim = keys.claim(meta.owner, meta.request_id)
+                    pipe.set(claim, claim_value(meta.task_id, meta.owner), nx=True, ex=ttl)
+                pipe.sadd(keys.replica_tasks(self.replica), meta.task_id)
+                await pipe.execute()
 
     async def _mirror(self, event: Event) -> None:
         """Copy a stored event into the local mirror when this replica created the task."""

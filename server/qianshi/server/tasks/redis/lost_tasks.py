@@ -41,9 +41,19 @@ class LostTasks:
     """``check_silent`` and ``declare_lost`` over one log's Redis (see the module docstring)."""
 
     def __init__(
-        self, redis: Any, keys: Keys, *, grace_s: float, lost_after_s: float, retention_s: float
+        self,
+        redis: Any,
+        keys: Keys,
+        *,
+        grace_s: float,
+        lost_after_s: float,
+        retention_s: float,
+        patient: bool = False,
     ) -> None:
         self._redis = redis
+        self.patient = patient
+        """On a cluster a task's meta missing may come back (its writer mends a failover's loss):
+        a reader waits ``grace_s`` before calling the log lost."""
         self._keys = keys
         self._lost = redis.register_script(scripts.LOST)
         self.grace_s = grace_s
@@ -61,7 +71,7 @@ class LostTasks:
                 pipe.hget(meta_key, "replica")
                 pipe.xrevrange(keys.events(task_id), max="+", min="-", count=1)
                 exists, replica, newest = await pipe.execute()
-        if not exists:
+        if not exists and (not self.patient or silent_s >= self.grace_s):
             raise log_lost()
         if silent_s < self.grace_s:
             return

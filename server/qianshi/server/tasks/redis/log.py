@@ -45,18 +45,18 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any, cast
 
-import redis.asyncio as aioredis
 from qianshi.server.errors import BackendFailed, BackendUnavailable, NotFound, QianshiError
 from qianshi.server.pipeline.eventlog import MAX_EVENTS_PER_TASK, RESTART_REASONS, LogFull, TaskMeta
 from qianshi.server.pipeline.events import Event, Failure
 from qianshi.server.tasks import codec
 from qianshi.server.tasks.lost import REPLICA_LOST
 from qianshi.server.tasks.memory_log import MemoryEventLog
-from qianshi.server.tasks.redis import cluster, scripts
+from qianshi.server.tasks.redis import scripts
 from qianshi.server.tasks.redis.cancels import Cancels
+from qianshi.server.tasks.redis.clients import connect
 from qianshi.server.tasks.redis.io import FIELD, BatchWriter, TailLost, id_taken, translated
 from qianshi.server.tasks.redis.leases import ReplicaLeases
 from qianshi.server.tasks.redis.lost_tasks import LostTasks
@@ -90,37 +90,19 @@ class RedisEventLog:
         wait_replicas: int = 1,
         wait_ms: int = 500,
     ) -> None:
-        # Two pools. Short commands share ``max_connections`` (a caller waits for a free one rather than
-        # failing). Blocking reads (XREAD BLOCK, the cancel subscription) hold a connection each for up
-        # to ``block_s``, so they get their own pool and never starve the writers; past ``max_readers``
-        # remote readers wait their turn. The readers' socket timeout must outlast a blocking XREAD.
-        # On a Redis Cluster both are per node, and a caller past the limit is refused, not queued.
-        common: dict[str, Any] = {"socket_connect_timeout": 5.0, "protocol": 2, "decode_responses": False}
-        self.cluster = cluster.is_cluster(url)
-        self._durable: cluster.DurableEnd | None = None
-        node_client = None
-        if self.cluster:
-            self._redis: Any = cluster.connect(
-                url, max_connections=max_connections, socket_timeout=10.0, **common
-            )
-            self._readers: Any = cluster.connect(
-                url, max_connections=max_readers, socket_timeout=block_s + 10.0, **common
-            )
-            self._durable = cluster.DurableEnd(
-                self._redis, url, wait_replicas, wait_ms, socket_timeout=10.0 + wait_ms / 1000, **common
-            )
-            node_client = cluster.node_client_factory(url, socket_timeout=None, **common)
-        else:
-            self._redis = aioredis.Redis.from_pool(
-                aioredis.BlockingConnectionPool.from_url(
-                    url, max_connections=max_connections, timeout=10.0, socket_timeout=10.0, **common
-                )
-            )
-            self._readers = aioredis.Redis.from_pool(
-                aioredis.BlockingConnectionPool.from_url(
-                    url, max_connections=max_readers, timeout=None, socket_timeout=block_s + 10.0, **common
-                )
-            )
+        clients = connect(
+            url,
+            max_connections=max_connections,
+            max_readers=max_readers,
+            block_s=block_s,
+            wait_replicas=wait_replicas,
+            wait_ms=wait_ms,
+        )
+        self.cluster = clients.is_cluster
+        self._redis: Any = clients.redis
+        self._readers: Any = clients.readers
+        self._durable = clients.durable
+        node_client = clients.node_client
         self.keys = Keys(prefix)
         self.prefix = prefix
         self.create_ttl_s = create_ttl_s
@@ -138,8 +120,12 @@ class RedisEventLog:
             retention_s=lost_retention_s,
         )
         self.cancels = Cancels(self._redis, self._readers, self.keys, node_client)
+        self.request_cancel = self.cancels.request
+        """Ask every replica to cancel a task; False when its log already ended (``Cancels``)."""
+        self.listen_cancels = self.cancels.listen
+        """Call ``cancel(task_id)`` for every cancel request, forever (``Cancels.listen``)."""
         self._node_client = node_client
-        self._create = self._redis.register_script(scripts.CREATE)
+        self._create_script = self._redis.register_script(scripts.CREATE)
         self._expire = self._redis.register_script(scripts.EXPIRE)
         self._local = MemoryEventLog(claims=False)
         self._fenced: set[str] = set()
@@ -147,6 +133,8 @@ class RedisEventLog:
         append_sha = scripts.APPEND_SHA if self.cluster else None
         self._writer = BatchWriter(self._redis, int(create_ttl_s), self._mirror, append_sha)
         self._keeper: asyncio.Task[None] | None = None
+        self._creating = asyncio.Semaphore(max(max_connections // 2, 1))
+        """Creations at once (each sends two commands at once): a cluster refuses past its limit."""
 
     @property
     def replica(self) -> str:
@@ -162,6 +150,11 @@ class RedisEventLog:
         args += [claim_value(task_id, owner), self.prefix]
         self._keep_lease()
         listed = self.keys.replica_tasks(self.replica)
+        async with self._creating:
+            return await self._create(meta, keys, args, listed)
+
+    async def _create(self, meta: TaskMeta, keys: list[str], args: list[str | int], listed: str) -> str:
+        task_id, owner = meta.task_id, meta.owner
         with translated():
             # The task is listed on this replica (another slot) in the same round trip: a replica
             # that dies in between leaves a listed task without meta (swept) or a task with meta
@@ -171,7 +164,7 @@ class RedisEventLog:
                 pipe.expire(listed, int(self.create_ttl_s))
                 pipe.sadd(self.keys.replicas, self.replica)
                 pipe.set(self.keys.lease(self.replica), b"1", px=self.leases.lease_ms, nx=True)
-                held, _ = await asyncio.gather(self._create(keys=keys, args=args), pipe.execute())
+                held, _ = await asyncio.gather(self._create_script(keys=keys, args=args), pipe.execute())
         if held is not None:
             with translated():
                 await self._redis.srem(listed, task_id)
@@ -374,21 +367,6 @@ class RedisEventLog:
         self._keep_lease()
         assert self._keeper is not None
         await asyncio.shield(self._keeper)
-
-    # cancelling across replicas --------------------------------------------------------------------
-
-    async def request_cancel(self, task_id: str) -> bool:
-        """Ask every replica to cancel ``task_id``; False when its log already ended (``Cancels``)."""
-        return await self.cancels.request(task_id)
-
-    async def listen_cancels(
-        self,
-        cancel: Callable[[str], Awaitable[Any] | Any],
-        ready: asyncio.Event | None = None,
-        retry_s: float = 1.0,
-    ) -> None:
-        """Call ``cancel(task_id)`` for every cancel request, forever (``Cancels.listen``)."""
-        await self.cancels.listen(cancel, ready, retry_s)
 
     async def ping(self) -> None:
         """Round trip to Redis (start-up check); BackendUnavailable when unreachable."""

@@ -178,3 +178,27 @@ async def test_a_vllm_killed_mid_stream_ends_its_stream_incomplete_and_the_route
         assert later_error is None, later_error
         check_invariants(later)
     assert len(fleet.received(survivor, survivor_mark)) == 2
+
+
+async def test_the_router_killed_mid_stream_ends_the_stream_incomplete_and_new_calls_unavailable(
+    routed, fleet: Fleet
+):
+    _, stub = routed
+    call = stub.Interpret(request(number=14, options=options(1800)), timeout=120)
+    events = []
+    async with asyncio.timeout(120):
+        while not events or not events[-1].HasField("text_delta"):
+            events.append(await call.read())
+    await asyncio.to_thread(fleet.router.service.kill)
+    rest, error = await read_events(call)
+    events += rest
+    check_invariants(events)
+    assert error is not None and error.code() == grpc.StatusCode.INTERNAL, error
+    assert reason(error) == "LLM_INCOMPLETE"
+    assert events[-1].error.partial_text == text_of(events) != ""
+    later, later_error = await read_events(
+        stub.Interpret(request(number=15, options=options(10)), timeout=60)
+    )
+    assert later_error is not None and later_error.code() == grpc.StatusCode.UNAVAILABLE, later_error
+    assert reason(later_error) == "LLM_UNAVAILABLE"
+    assert not any(e.HasField("text_delta") for e in later)

@@ -8,11 +8,11 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
-from qianshi.server.domain import GenerationRequest
 from qianshi.server.pipeline.eventlog import EventLog
 from qianshi.server.pipeline.seams import Generator, Retriever
 from qianshi.server.tasks.memory_log import MemoryEventLog
 from qianshi.server.tasks.registry import Registry
+from qianshi.server.writing import GenerationRequest
 
 
 def retriever(args: argparse.Namespace, state_dir: Path) -> Retriever:

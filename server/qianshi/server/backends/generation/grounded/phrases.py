@@ -8,7 +8,7 @@ Placeholders are ``str.format`` fields; each phrasing of a tuple uses the same o
 
 from __future__ import annotations
 
-from qianshi.server.backends.generation.grounded.words import Verdict
+from qianshi.server.reading.words import Verdict
 
 G, W, M, B, N = Verdict.GOOD, Verdict.WAIT, Verdict.MIXED, Verdict.BAD, Verdict.NEUTRAL
 

@@ -1,11 +1,10 @@
-"""The topics a question can be about, as the grounded generator needs them.
+"""The topics a question can be about, as a reading names them and advises on them.
 
-The pipeline already resolves the question to one of the set's own categories (``request.category``);
-this table turns that category back into a topic the text can name in either locale and give advice
-for. Where the category is a general one (關帝's 聖意 answers every topic in one line of clauses: 功名遂。
-病即痊。…), the topic comes from a light keyword scan of the question, so the right clause can be picked.
-Backends do not import the pipeline, so this does not reuse ``pipeline.categories``; it only needs to
-be right often enough to choose a clause, and falls back to the retrieval's own ranking when unsure.
+The pipeline resolves the question to one of the set's own categories (``categories``); this table
+turns that category back into a topic a writer can name in either locale and give advice for. Where the
+category is a general one (關帝's 聖意 answers every topic in one line of clauses: 功名遂。病即痊。…), the
+topic comes from a light keyword scan of the question, so the right clause can be picked; it only needs
+to be right often enough to choose a clause, and falls back to the retrieval's own ranking when unsure.
 """
 
 from __future__ import annotations

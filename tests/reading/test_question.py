@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from qianshi.server.backends.generation.grounded.question import (
+from qianshi.server.reading.question import (
     Form,
     direction,
     fold,

@@ -11,22 +11,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qianshi.server.backends.generation.grounded.lexicon import (
+from qianshi.server.domain import Passage, PassageKind
+from qianshi.server.reading.lexicon import (
     Clause,
-    Reading,
+    Sense,
     Verdict,
     combine,
     read_clauses,
     read_judgment,
 )
-from qianshi.server.backends.generation.grounded.question import fold
-from qianshi.server.backends.generation.grounded.topics import (
+from qianshi.server.reading.question import fold
+from qianshi.server.reading.topics import (
     Topic,
     topic,
     topic_of_category,
     topic_of_question,
 )
-from qianshi.server.domain import GenerationRequest, Passage, PassageKind
 
 PROSE = ("詩意", "解曰", "東坡解", "碧仙註")
 """Commentary categories: prose or verse about the whole slip, not a verdict on one topic."""
@@ -51,7 +51,7 @@ def _norm(text: str) -> str:
 class Sources:
     """The retrieved passages, and which of them hold a text the interpretation quotes."""
 
-    def __init__(self, passages: tuple[Passage, ...], locale: str) -> None:
+    def __init__(self, passages: tuple[Passage, ...]) -> None:
         seen: set[int] = set()
         self._items: list[tuple[Passage, str]] = []
         for p in sorted(passages, key=lambda p: p.citation):
@@ -59,7 +59,6 @@ class Sources:
             if p.citation > 0 and body and p.citation not in seen:
                 seen.add(p.citation)
                 self._items.append((p, body))
-        self._en = locale == "en"
 
     def cite(self, texts: list[str], kind: PassageKind, category: str | None = None) -> list[int]:
         """Citation numbers of passages of ``kind`` (and ``category``) that hold one of ``texts``."""
@@ -75,12 +74,9 @@ class Sources:
                     found.append(p.citation)
         return found
 
-    def mark(self, citations: list[int]) -> str:
-        """The citation marks as they follow a quote: "[1][2]" (zh) or " [1][2]" (en)."""
-        if not citations:
-            return ""
-        marks = "".join(f"[{c}]" for c in citations)
-        return " " + marks if self._en else marks
+    def numbers(self) -> tuple[int, ...]:
+        """Every citation number a text may use: one per retrieved passage."""
+        return tuple(p.citation for p, _ in self._items)
 
     def judgments(self) -> dict[str, str]:
         """Judgment texts the passages hold, by category (clauses joined in citation order)."""
@@ -100,7 +96,7 @@ class Answer:
 
     category: str
     quotes: tuple[str, ...]
-    readings: tuple[Reading, ...]
+    readings: tuple[Sense, ...]
     citations: tuple[int, ...]
     mode: str
     """"direct" (the category's own line), "clauses" (chosen clauses of a 聖意) or "general"."""
@@ -160,11 +156,10 @@ def _pick_clauses(
     return (list(dict.fromkeys(ranked)) or clauses)[:2], False
 
 
-def find_answer(
-    request: GenerationRequest, judgments: dict[str, str], chosen: Topic, sources: Sources
-) -> Answer | None:
-    """The line of the slip that answers the question, falling back to its general lines."""
-    category = request.category.strip()
+def find_answer(category: str, judgments: dict[str, str], chosen: Topic, sources: Sources) -> Answer | None:
+    """The line of the slip that answers the question (its set's own ``category``), falling back to
+    its general lines."""
+    category = category.strip()
     order = [category] if category in judgments else []
     order += [c for c in GENERAL if c in judgments and c not in order]
     for source_category in order:
@@ -190,16 +185,16 @@ def find_answer(
     return None
 
 
-def choose_topic(request: GenerationRequest, judgments: dict[str, str]) -> Topic:
-    """The topic to speak to: the pipeline's common category, the set's own category's, else the
-    question's, else the general one."""
-    by_common = topic_of_category(request.common_category) if request.common_category else None
+def choose_topic(category: str, common_category: str, question: str) -> Topic:
+    """The topic to speak to: the common category's, the set's own category's, else the question's,
+    else the general one."""
+    by_common = topic_of_category(common_category) if common_category else None
     if by_common is not None and by_common.key != "general":
         return by_common
-    by_category = topic_of_category(request.category)
+    by_category = topic_of_category(category)
     if by_category is not None and by_category.key != "general":
         return by_category
-    by_question = topic_of_question(fold(request.question))
+    by_question = topic_of_question(fold(question))
     if by_question is not None:
         return by_question
     return by_category or topic("general")

@@ -18,9 +18,9 @@ import enum
 import re
 from dataclasses import dataclass
 
-from qianshi.server.backends.generation.grounded.answer import Answer
-from qianshi.server.backends.generation.grounded.lexicon import (
-    Reading,
+from qianshi.server.reading.answer import Answer
+from qianshi.server.reading.lexicon import (
+    Sense,
     Verdict,
     combine,
     rank_verdict,
@@ -111,12 +111,12 @@ def instruction_kind(text: str) -> Instruction:
     return Instruction.CARE
 
 
-def _parts(answer: Answer) -> list[tuple[str, Reading]]:
+def _parts(answer: Answer) -> list[tuple[str, Sense]]:
     """The answer's judgment in parts, each with its reading: a clause of a 聖意 as read with its topic
     word taken off (訟當戒), or each comma part of a board judgment (不佳 | 等待)."""
     if answer.mode == "clauses":
         return list(zip(answer.quotes, answer.readings, strict=False))
-    parts: list[tuple[str, Reading]] = []
+    parts: list[tuple[str, Sense]] = []
     for quote in answer.quotes:
         pieces = [p for p in _COMMAS.split(quote) if p.strip()]
         parts += (

@@ -7,7 +7,7 @@ never get the language of risk and investment; a lawsuit's caution points to set
 
 from __future__ import annotations
 
-from qianshi.server.backends.generation.grounded.stance import Lean
+from qianshi.server.reading.stance import Lean
 
 GO, WAIT, CARE, HOLD = Lean.GO, Lean.WAIT, Lean.CAREFUL, Lean.HOLD
 

@@ -26,8 +26,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from qianshi.server.pipeline.categories.en import KEYWORDS_EN
-from qianshi.server.pipeline.categories.zh import KEYWORDS_ZH
+from qianshi.server.reading.categories.en import KEYWORDS_EN
+from qianshi.server.reading.categories.zh import KEYWORDS_ZH
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,13 +18,13 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from qianshi.server.backends.generation.grounded import words as w
-from qianshi.server.backends.generation.grounded.idioms import IDIOMS
-from qianshi.server.backends.generation.grounded.words import Verdict
+from qianshi.server.reading import words as w
+from qianshi.server.reading.idioms import IDIOMS
+from qianshi.server.reading.words import Verdict
 
 __all__ = [
     "Clause",
-    "Reading",
+    "Sense",
     "Verdict",
     "combine",
     "rank_verdict",
@@ -58,7 +58,7 @@ class _Rule(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class Reading:
+class Sense:
     """What a judgment says: its verdict, an English gloss, and whether the lexicon read all of it."""
 
     verdict: Verdict
@@ -245,14 +245,14 @@ def _segments(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=4096)
-def read_judgment(text: str) -> Reading:
+def read_judgment(text: str) -> Sense:
     """Read one judgment (for example 難成，成者大吉) into a verdict and an English gloss.
 
     Never raises: unreadable segments fall back to cue characters and make the reading not ``known``.
     """
     segments = _segments(text)
     if not segments:
-        return Reading(Verdict.NEUTRAL, "", False)
+        return Sense(Verdict.NEUTRAL, "", False)
     verdicts: list[Verdict] = []
     glosses: list[str] = []
     known = True
@@ -266,7 +266,7 @@ def read_judgment(text: str) -> Reading:
             verdicts.append(parse.verdict)
             glosses.append(_standalone(parse))
             advice = advice and parse.advice
-    return Reading(combine(verdicts), "; ".join(glosses), known, advice)
+    return Sense(combine(verdicts), "; ".join(glosses), known, advice)
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,10 +275,10 @@ class Clause:
 
     text: str
     topics: frozenset[str]
-    reading: Reading
+    reading: Sense
 
 
-def read_clause(text: str) -> tuple[frozenset[str], Reading]:
+def read_clause(text: str) -> tuple[frozenset[str], Sense]:
     """The topics a clause speaks of (病 → health) and the reading of the rest of it (即痊)."""
     topics = {topic for marker, topic in w.CLAUSE_MARKERS if marker in text}
     if text in _WORDS:
@@ -293,7 +293,7 @@ def read_clause(text: str) -> tuple[frozenset[str], Reading]:
     if rest != text:
         rest = rest.lstrip("問求探占圖若凡")
     if not rest:
-        return frozenset(topics), Reading(Verdict.NEUTRAL, "", True)
+        return frozenset(topics), Sense(Verdict.NEUTRAL, "", True)
     return frozenset(topics), read_judgment(rest)
 
 
@@ -317,7 +317,7 @@ def read_clauses(text: str) -> list[Clause]:
         else:
             out.append(Clause(part, topics, reading))
     for part in pending:
-        out.append(Clause(part, frozenset(pending_topics), Reading(Verdict.NEUTRAL, "", False)))
+        out.append(Clause(part, frozenset(pending_topics), Sense(Verdict.NEUTRAL, "", False)))
     return out
 
 

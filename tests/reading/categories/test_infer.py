@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from qianshi.server import errors
 from qianshi.server.domain import CategoryChoice, CategorySource, PoemSet
-from qianshi.server.pipeline.categories import infer as categories
-from qianshi.server.pipeline.categories.data import GENERAL, SPECS, TIE_ORDER
-from qianshi.server.pipeline.categories.en import KEYWORDS_EN, MASK_EN
-from qianshi.server.pipeline.categories.zh import KEYWORDS_ZH, MASK_ZH, S2T
+from qianshi.server.reading.categories import infer as categories
+from qianshi.server.reading.categories.data import GENERAL, SPECS, TIE_ORDER
+from qianshi.server.reading.categories.en import KEYWORDS_EN, MASK_EN
+from qianshi.server.reading.categories.zh import KEYWORDS_ZH, MASK_ZH, S2T
 
 QUESTIONS = Path(__file__).with_name("category_questions.jsonl")
 

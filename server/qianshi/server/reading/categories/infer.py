@@ -12,7 +12,7 @@ clauses cover every topic). This module is the bridge:
 
 Why keywords and not a model: this runs on the event loop for every request, must answer in far under a
 millisecond (about 20 µs per question), and must be explainable when it is wrong. A weighted keyword
-match with longest-match-wins does that. On ``tests/pipeline/categories/category_questions.jsonl`` it scores 98%,
+match with longest-match-wins does that. On ``tests/reading/categories/category_questions.jsonl`` it scores 98%,
 but the keywords were tuned on those questions; on batches of fresh questions, measured before tuning on
 them, it scored 73–80%, weakest on English. So an inferred category is a good guess, not a fact: callers
 who know the topic should send it.
@@ -33,9 +33,9 @@ from dataclasses import dataclass
 
 from qianshi.server import errors
 from qianshi.server.domain import CategoryChoice, CategorySource, PoemSet
-from qianshi.server.pipeline.categories.data import GENERAL, MIN_SCORE, SPECS, TIE_ORDER
-from qianshi.server.pipeline.categories.en import MASK_EN
-from qianshi.server.pipeline.categories.zh import MASK_ZH, S2T
+from qianshi.server.reading.categories.data import GENERAL, MIN_SCORE, SPECS, TIE_ORDER
+from qianshi.server.reading.categories.en import MASK_EN
+from qianshi.server.reading.categories.zh import MASK_ZH, S2T
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from importlib import resources
 from typing import Any
 
 import pytest
-from qianshi.server.backends.generation.grounded.lexicon import (
+from qianshi.server.reading.lexicon import (
     Verdict,
     rank_verdict,
     read_clauses,

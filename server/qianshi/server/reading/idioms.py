@@ -8,7 +8,7 @@ off (病即痊 → 即痊, 訟宜和 → 宜和).
 
 from __future__ import annotations
 
-from qianshi.server.backends.generation.grounded.words import vocabulary
+from qianshi.server.reading.words import vocabulary
 
 IDIOMS = vocabulary(
     """

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qianshi.server.backends.generation.grounded.words import Verdict
+from qianshi.server.reading.words import Verdict
 
 G, W, M, B = Verdict.GOOD, Verdict.WAIT, Verdict.MIXED, Verdict.BAD
 

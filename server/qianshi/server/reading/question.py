@@ -8,7 +8,7 @@ see ``question_words``) and English, and for either/or questions the two options
 Why here and not in the pipeline: only the grounded generator needs it — an LLM reads the question
 itself — so the simplest honest place is beside its one user, and ``GenerationRequest`` stays as it is.
 Like the pipeline's category inference, it is a keyword grammar: explainable, microseconds per question,
-and measured on ``tests/backends/generation/grounded/question_forms.jsonl``.
+and measured on ``tests/reading/question_forms.jsonl``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from qianshi.server.backends.generation.grounded import question_words as qw
+from qianshi.server.reading import question_words as qw
 
 __all__ = ["Form", "Question", "direction", "fold", "named_by", "read_question"]
 

@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     model = venv.model(where, say)
     router_venv = router.ensure(say)
     run = Run(where)
-    vllms = [VLLMServer(run, venv.python(where), model, name=f"vllm-{i}") for i in range(2)]
+    vllms = [VLLMServer(run, venv.python(where), model, name=f"vllm-{i}", unpinned=True) for i in range(2)]
     front = None
     try:
         for server in vllms:

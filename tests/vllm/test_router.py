@@ -72,7 +72,10 @@ def fleet(vllm_venv: Path, vllm_run: Run, tiny_model: Path) -> Iterator[Fleet]:
         if os.environ.get("CI"):
             pytest.fail(f"vllm-router could not be installed: {exc}")
         pytest.skip(f"vllm-router could not be installed (no network to PyPI?): {str(exc)[:300]}")
-    vllms = [VLLMServer(vllm_run, venv.python(vllm_venv), tiny_model, name=f"vllm-{i}") for i in range(2)]
+    vllms = [
+        VLLMServer(vllm_run, venv.python(vllm_venv), tiny_model, name=f"vllm-{i}", unpinned=True)
+        for i in range(2)
+    ]
     front = None
     try:
         for server in vllms:  # both were started by their constructors: they warm up side by side

@@ -14,8 +14,13 @@ Each task is created, then writes ``--events`` events one after another (the las
 ``--tasks`` tasks at once (and one at a time: the latency one caller sees). Reported per design:
 microseconds of wall time per event over the whole run and CPU of this process per event, and the
 latency of one append call, non-terminal and terminal (p50, p90), with ratios against ``xadd`` and
-against ``append`` (the cost of the WAIT alone). Prints the JSON report and writes it to
-``<out>/cluster-wait-<time>.json``.
+against ``append`` (the cost of the WAIT alone).
+
+Then the failover a stream sees (``--kills``): a task writes an event every 50 ms while a reader on
+another log follows it; the master holding the task's slot is SIGKILLed; reported per kill are the
+longest an append waited (the writer is held for the failover) and the longest silence the reader
+saw; the killed node is started again (it rejoins as a replica) before the next kill. Prints the
+JSON report and writes it to ``<out>/cluster-wait-<time>.json``.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from qianshi.server.tasks.ids import new_task_id
 from qianshi.server.tasks.redis.io import BatchWriter
 from qianshi.server.tasks.redis.log import RedisEventLog
 
-from bench.redis_nodes import start_cluster
+from bench.redis_nodes import Cluster, start_cluster
 from bench.scale_out_procs import Load, percentiles, write_report
 
 DESIGNS = ("xadd", "append", "append_wait")
@@ -49,6 +54,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--tasks", type=int, default=64, help="tasks writing at once")
     p.add_argument("--events", type=int, default=20, help="events per task (the last one terminal)")
     p.add_argument("--rounds", type=int, default=5, help="interleaved rounds per design")
+    p.add_argument("--kills", type=int, default=3, help="masters SIGKILLed under a stream (0: none)")
     p.add_argument("--out", default="bench/results", help="folder for the report")
     return p
 
@@ -135,6 +141,57 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
             await log.aclose()
 
 
+async def follow(reader: RedisEventLog, task_id: str, gaps: list[float]) -> None:
+    """Read a task to its end, noting the silence before each event."""
+    last = time.monotonic()
+    async for _ in reader.follow(task_id, 0):
+        now = time.monotonic()
+        gaps.append(now - last)
+        last = now
+
+
+async def failover(cluster: Cluster, kills: int) -> dict[str, Any]:
+    """Masters SIGKILLed under a steady writer and a reader (see the module docstring)."""
+    held, silent, promoted = [], [], []
+    for kill in range(kills):
+        writer = RedisEventLog(cluster.url, prefix="qbench-kill", block_s=0.5, lease_s=30.0)
+        reader = RedisEventLog(cluster.url, prefix="qbench-kill", block_s=0.5, lease_s=30.0)
+        gaps: list[float] = []
+        try:
+            task_id = new_task_id()
+            await writer.create(TaskMeta(task_id, "", ""))
+            await writer.append(event(task_id, 1, False))
+            reading = asyncio.create_task(follow(reader, task_id, gaps))
+            victim = cluster.node_of(writer.keys.events(task_id))
+            longest = 0.0
+            for seq in range(2, 200):
+                if seq == 40:
+                    cluster.kill(victim)
+                started = time.monotonic()
+                await writer.append(event(task_id, seq, seq == 199))
+                longest = max(longest, time.monotonic() - started)
+                await asyncio.sleep(0.05)
+            async with asyncio.timeout(30):
+                await reading
+            held.append(longest)
+            silent.append(max(gaps))
+            promoted.append(cluster.node_of(writer.keys.events(task_id)) is not victim)
+        finally:
+            await writer.aclose()
+            await reader.aclose()
+        cluster.revive(victim)
+        cluster.wait_ok(limit_s=60.0)
+        print(
+            f"kill {kill + 1}: writer held {longest:.2f} s, reader silent {max(gaps):.2f} s", file=sys.stderr
+        )
+    return {
+        "kills": kills,
+        "writer_held_s": percentiles(held),
+        "reader_silent_s": percentiles(silent),
+        "replica_promoted_every_time": all(promoted),
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
     load = Load()
@@ -142,6 +199,8 @@ def main(argv: list[str] | None = None) -> None:
         cluster = start_cluster(Path(folder))
         try:
             report = asyncio.run(run(args, cluster.url))
+            if args.kills:
+                report["failover"] = asyncio.run(failover(cluster, args.kills))
         finally:
             cluster.stop()
     config = {"tasks": args.tasks, "events": args.events, "rounds": args.rounds, "load": load.report()}

@@ -181,6 +181,11 @@ class Cluster:
         proc.stdout.close()
         self.killed.append(node)
 
+    def revive(self, node: RedisProcess) -> None:
+        """Start a killed node again: it rejoins (its nodes.conf is kept) as a replica."""
+        node.start()
+        self.killed.remove(node)
+
     def stop(self) -> None:
         for node in self.nodes:
             node.stop()

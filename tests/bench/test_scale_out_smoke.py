@@ -55,7 +55,7 @@ def test_the_cluster_wait_benchmark_runs_and_reports(tmp_path):
     if shutil.which("redis-server") is None or shutil.which("redis-cli") is None:
         pytest.skip("redis-server or redis-cli is not installed")
     command = [sys.executable, "-m", "bench.cluster_wait", "--out", str(tmp_path)]
-    command += ["--tasks", "2", "--events", "3", "--rounds", "1"]
+    command += ["--tasks", "2", "--events", "3", "--rounds", "1", "--kills", "1"]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=280, check=False)
     assert done.returncode == 0, done.stderr[-4000:]
     report = json.loads(done.stdout)
@@ -63,3 +63,4 @@ def test_the_cluster_wait_benchmark_runs_and_reports(tmp_path):
     for level in ("at_once", "one_at_a_time"):
         assert set(report[level]["designs"]) == {"xadd", "append", "append_wait"}
         assert report[level]["designs"]["append_wait"]["terminal_latency_us"]["n"] >= 1
+    assert report["failover"]["kills"] == 1 and report["failover"]["replica_promoted_every_time"]

@@ -165,3 +165,25 @@ async def test_a_tail_lost_in_a_failover_is_written_again_from_the_mirror(redis_
         await raw.aclose()
         await writer.aclose()
         await reader.aclose()
+
+
+async def test_a_cancel_published_on_one_replica_reaches_the_listener_of_another(redis_cluster: Cluster):
+    """Classic pub/sub on a cluster is broadcast to every node: the listener hears it on its node."""
+    a = RedisEventLog(redis_cluster.url, prefix="qcancel")
+    b = RedisEventLog(redis_cluster.url, prefix="qcancel")
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    ready = asyncio.Event()
+    listening = asyncio.create_task(b.listen_cancels(heard.put_nowait, ready))
+    try:
+        task_id = new_task_id()
+        await a.create(TaskMeta(task_id, "", ""))
+        await a.append(event(task_id, 1))
+        async with asyncio.timeout(10):
+            await ready.wait()
+            assert await a.request_cancel(task_id)
+            assert await heard.get() == task_id
+    finally:
+        listening.cancel()
+        await asyncio.gather(listening, return_exceptions=True)
+        await a.aclose()
+        await b.aclose()

@@ -36,6 +36,8 @@ TRANSPORT_LIBS = (
     "starlette",
     "uvicorn",
     "sse_starlette",
+    "connectrpc",
+    "protobuf",  # protobuf-py, connectrpc's own message runtime (gateway/errors.py)
 )
 BASE = (P + "domain", P + "errors", P + "config", P + "chinese")
 WRITING = (P + "writing", P + "reading")
@@ -45,7 +47,10 @@ and the backends, which both speak them, above ``domain``."""
 # package → (what it is, what of the project it may import besides itself and BASE)
 LAYOUT: dict[str, tuple[str, tuple[str, ...]]] = {
     "service": ("gRPC transport", (P + "tasks", P + "pipeline", P + "observability", "qianshi.v1")),
-    "gateway": ("HTTP/SSE transport", (P + "observability", "qianshi.client", "qianshi.v1")),
+    "gateway": (
+        "HTTP transport: SSE, gRPC-Web, Connect",
+        (P + "observability", "qianshi.client", "qianshi.v1"),
+    ),
     "tasks": ("registry and event logs", (P + "pipeline",)),
     "tasks/redis": (
         "the shared event log in Redis",

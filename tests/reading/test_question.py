@@ -104,3 +104,32 @@ def test_odd_questions_still_get_a_form(text: str) -> None:
     q = read_question(text)
     assert isinstance(q.form, Form)
     assert all(o.strip() for o in q.options)
+
+
+@pytest.mark.parametrize(
+    ("text", "form", "options"),
+    [
+        ("佢係咪想同我結婚？", "yes_no", ()),
+        ("我阿媽下個禮拜做手術，會唔會順利", "yes_no", ()),
+        ("想轉工，但係唔知新嗰份工啱唔啱我", "should", ()),
+        ("想搬去英國住，應唔應該走？", "should", ()),
+        ("我应唔应该同佢分手", "should", ()),  # Cantonese typed in Simplified
+        ("我哋想生BB，幾時先有？", "when", ()),
+        ("細佬失咗聯絡成個月，佢去咗邊？", "where", ()),
+        ("邊個係我嘅真命天子？", "who", ()),
+        ("繼續做定係收檔好？", "either_or", ("繼續做", "收檔")),
+        ("點樣先可以搵到好工？", "open", ()),
+        ("阮囝破病住院，敢會好？", "yes_no", ()),
+        ("田裡的稻仔今年收成會好無？", "yes_no", ()),
+        ("阿爸佇外地做工，啥物時陣會轉來？", "when", ()),
+        ("佇佗位會揣著？", "where", ()),
+        ("阮欲揣啥人鬥相共？", "who", ()),
+        ("做生理一直了錢，愛繼續做抑是收起來？", "either_or", ("繼續做", "收起來")),
+        ("錢借人攏討袂轉來，按怎才好？", "open", ()),
+    ],
+)
+def test_cantonese_and_hokkien_question_forms(text: str, form: str, options: tuple[str, ...]) -> None:
+    """Written Cantonese (會唔會, 係咪, 定係, 邊度, 邊個, 點樣) and Taiwanese Hokkien (敢會, …無,
+    抑是, 啥物時陣, 佗位, 啥人, 按怎) ask in the same forms as Mandarin; options are quoted as typed."""
+    q = read_question(text)
+    assert (q.form.value, q.options) == (form, options)

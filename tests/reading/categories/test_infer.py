@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 from qianshi.server import errors
+from qianshi.server.chinese import converter_for
 from qianshi.server.domain import CategoryChoice, CategorySource, PoemSet
+from qianshi.server.reading.categories import fold, match
 from qianshi.server.reading.categories import infer as categories
 from qianshi.server.reading.categories.data import GENERAL, SPECS, TIE_ORDER
 from qianshi.server.reading.categories.en import KEYWORDS_EN, MASK_EN
-from qianshi.server.reading.categories.zh import KEYWORDS_ZH, MASK_ZH, S2T
+from qianshi.server.reading.categories.zh import KEYWORDS_ZH, MASK_ZH
 
 QUESTIONS = Path(__file__).with_name("category_questions.jsonl")
 
@@ -298,27 +300,34 @@ def test_every_keyword_belongs_to_one_topic() -> None:
     assert all(k == k.casefold() for k in _en_keywords())
 
 
-def test_folding_simplified_never_changes_a_traditional_keyword() -> None:
-    pairs = S2T.split()
-    assert all(len(p) == 2 and p[0] != p[1] for p in pairs)
-    simplified = [p[0] for p in pairs]
-    assert len(set(simplified)) == len(simplified)
-    assert [w for w in _zh_keywords() if set(w) & set(simplified)] == []
+def _zh_keywords_by_topic() -> list[tuple[str, str]]:
+    return [
+        (w, s.head.split("|")[0].strip()) for s in SPECS for words in s.zh.values() for w in words.split()
+    ]
 
 
-def test_every_traditional_only_keyword_character_can_be_reached_from_simplified() -> None:
-    """A character GB2312 cannot encode is Traditional-only: Simplified input spells it otherwise, so
-    the fold table must map that spelling, or (one-to-many cases) a Simplified keyword must exist."""
-    folded = {p[1] for p in S2T.split()}
-    one_to_many = set("僱唸塭穫繫複註週錶闆隻颱鬱")
-    unreachable = set()
-    for ch in set("".join(_zh_keywords())):
-        try:
-            ch.encode("gb2312")
-        except UnicodeEncodeError:
-            if ch not in folded and ch not in one_to_many:
-                unreachable.add(ch)
-    assert unreachable == set()
+def _topics_in(text: str) -> set[str]:
+    return {m[3] for m in match.matches(fold.zh(text))}
+
+
+def test_folding_leaves_every_keyword_as_written() -> None:
+    """A Traditional question is matched as typed: neither the script folding nor the Cantonese and
+    Hokkien rewrites change a keyword (入厝 holds 厝, a Hokkien word, and is kept whole)."""
+    assert [w for w in _zh_keywords() if fold.zh(w) != w] == []
+
+
+def test_every_keyword_can_be_typed_in_simplified() -> None:
+    """OpenCC's Simplified spelling of each keyword folds back to a keyword of the same topic, alone
+    and inside a question the converter runs on (where 台 would become 臺 without the folding after)."""
+    to_simplified = converter_for("zh-Hans")
+    assert to_simplified is not None
+    lost = [
+        (word, typed)
+        for word, topic in _zh_keywords_by_topic()
+        for typed in (to_simplified(word), "这，" + to_simplified(word), "这，" + word)
+        if topic not in _topics_in(typed)
+    ]
+    assert lost == []
 
 
 def test_fallbacks_and_tie_order_name_known_categories() -> None:

@@ -20,7 +20,6 @@ from qianshi.server.reading.lexicon import (
     read_clauses,
     read_judgment,
 )
-from qianshi.server.reading.question import fold
 from qianshi.server.reading.topics import (
     Topic,
     topic,
@@ -194,7 +193,7 @@ def choose_topic(category: str, common_category: str, question: str) -> Topic:
     by_category = topic_of_category(category)
     if by_category is not None and by_category.key != "general":
         return by_category
-    by_question = topic_of_question(fold(question))
+    by_question = topic_of_question(question)
     if by_question is not None:
         return by_question
     return by_category or topic("general")

@@ -22,7 +22,7 @@ from qianshi.server.reading.lexicon import read_clauses
 from qianshi.server.reading.question import Question, read_question
 from qianshi.server.reading.response import Response, respond
 from qianshi.server.reading.stance import Stance, decide
-from qianshi.server.reading.topics import Topic
+from qianshi.server.reading.topics import Topic, secondary_topic
 from qianshi.server.reading.verse import Line, read_verse, verse_verdict
 from qianshi.server.reading.words import Verdict
 
@@ -55,6 +55,9 @@ class Reading:
     general: bool
     """The question names no topic this set has a line for (or is empty): the slip is read in
     general, and the writers say so rather than pretend it answers a topic."""
+    secondary: Topic | None = None
+    """Another topic the question names (a second worry: 老公失業 beside 小孩生病), which a writer
+    may mention; it never decides the answer."""
 
 
 def _about(text: str, topic: Topic) -> str:
@@ -112,4 +115,5 @@ def read(
         category_text,
         sources.numbers(),
         general,
+        secondary_topic(question, topic),
     )

@@ -54,7 +54,7 @@ _YES_NO_EN = re.compile(qw.YES_NO_EN)
 _OPEN_HEAD_EN = re.compile(qw.OPEN_HEAD_EN)
 _HEAD_EN = re.compile(qw.HEAD_EN)
 _OR_EN = re.compile(r"\s+or\s+(?!not\b|so\b|something\b|anything\b|else\b)")
-_REPEAT_ZH = re.compile(r"(.)[不沒]\1")
+_REPEAT_ZH = re.compile(r"(.)[不沒唔冇毋]\1")
 _EITHER_ZH = re.compile("|".join(qw.EITHER_ZH) + "|或(?!許|多|少)")
 _IS_A_IS_B = re.compile(r"是(.{1,6}?)是(.{1,6}?)(?:[?呢嗎]|$)")
 
@@ -139,12 +139,14 @@ def _read_zh(text: str, folded: str) -> Question:
     if any(w in folded for w in qw.WHO_ZH):
         return Question(text, Form.WHO)
     asks = folded.rstrip(" ?。!！.…")
-    ends_as_question = asks.endswith(("嗎", "麼", "否", "沒")) or folded.rstrip().endswith("?")
+    ends_as_question = asks.endswith(
+        ("嗎", "麼", "否", "沒", "未", "無", "咩", "㗎")
+    ) or folded.rstrip().endswith("?")
     should = any(w in folded for w in qw.SHOULD_ZH) and not any(w in folded for w in qw.NOT_SHOULD_ZH)
     if should or (re.search(r"(可以|需要|能否).+嗎", folded) and not folded.startswith("能")):
         return Question(text, Form.SHOULD)
     if (
-        asks.endswith(("嗎", "麼", "否"))
+        asks.endswith(("嗎", "麼", "否", "無", "未", "咩"))
         or any(w in folded for w in qw.YES_NO_ZH)
         or _REPEAT_ZH.search(folded)
     ):

@@ -13,8 +13,8 @@ How to read a ``Spec``:
   (guanyin100 has no 功名 column, so 功名 falls back to 作事 and then 自身). After those, the set's general
   category (see ``GENERAL``) takes every topic, which is how guandi100's 聖意 answers all of them.
 * ``terms``: short words the traditional judgments of the topic use (病, 痊 …), to widen retrieval.
-* ``zh`` / ``en``: weight → keywords, from the tables in ``zh.py`` (Traditional Chinese, with
-  the Simplified → Traditional folding ``S2T``) and ``en.py``, which say how keywords are
+* ``zh`` / ``en``: weight → keywords, from the tables in ``zh.py`` (Traditional Chinese, Mandarin;
+  ``fold.py`` brings Simplified, Cantonese and Hokkien questions to it) and ``en.py``, which say how keywords are
   written. Weights: 4 a phrase that settles the topic, 3 a clear topic word, 2 a likely one, 1 a hint.
 
 When keywords overlap, only the longest match counts (告白 hides 告, lost touch hides lost), and

@@ -29,7 +29,7 @@ KEYWORDS_EN: Mapping[str, Mapping[float, str]] = {
         1: "husband, wife, spouse, him, her, fighting, together",
     },
     "求財": {  # wealth
-        4: "make a fortune, pay back, paid back, get out of debt, index fund, credit card, pay off, "
+        4: "house prices, housing prices, property prices, home prices, make a fortune, pay back, paid back, get out of debt, index fund, credit card, pay off, "
         "passive income, side income, real estate, interest rate, cash flow",
         3: "money, wealth, rich, financial, finance*, invest*, stock*, crypto*, bitcoin, lottery, "
         "jackpot, lotto, debt*, loan*, owes, owed, owe, savings, income, salary, bonus, windfall, "
@@ -105,7 +105,7 @@ KEYWORDS_EN: Mapping[str, Mapping[float, str]] = {
         1: "girl",
     },
     "求兒": {  # children
-        4: "have a baby, having a baby, have a child, have children, have kids, start a family, "
+        4: "try for baby, try for a baby, trying for baby, trying to conceive, have a baby, having a baby, have a child, have children, have kids, start a family, "
         "second child, another child, another baby, get pregnant, getting pregnant, trying for, "
         "have another, trying for a baby, egg freezing, become parents, become a mother, "
         "become a father, become a mom, become a dad, baby soon",
@@ -124,7 +124,7 @@ KEYWORDS_EN: Mapping[str, Mapping[float, str]] = {
         "where is she, went missing, go missing, search party, has not come home, hasn t come home, "
         "didn t come home, can t reach, cannot reach, can t contact, long lost, reunite, "
         "wandered off, wander off",
-        3: "missing, runaway, whereabouts, estranged, search for, find her, find him, "
+        3: "haven t talked, haven t spoken, missing, runaway, whereabouts, estranged, search for, find her, find him, "
         "stopped answering, not answering, not picking up, can t get hold of",
         2: "biological, reunion, no contact, disappeared, find them, is she ok, is he ok, is she safe, "
         "is he safe",
@@ -147,7 +147,7 @@ KEYWORDS_EN: Mapping[str, Mapping[float, str]] = {
         1: "landlord, live in",
     },
     "家宅": {  # home
-        4: "buy this house, buy a house, bad energy, feng shui, our home, family members, family home, "
+        4: "my first place, first home, buy a home, buying a home, buying a house, buy a place, buying a place, buy an apartment, buying an apartment, buy this house, buy a house, bad energy, feng shui, our home, family members, family home, "
         "mother-in-law, father-in-law, at home",
         3: "household, harmony, in-laws, my parents",
         2: "family, home, house, parents, haunted, relatives, grandparents, siblings",

@@ -1,9 +1,12 @@
-"""The Chinese keywords that point a question at each common category, and the Simplified → Traditional
-folding they rely on (``data.py`` says how keywords are weighed and matched).
+"""The Chinese keywords that point a question at each common category (``data.py`` says how keywords
+are weighed and matched).
 
-Keywords are Traditional Chinese, separated by spaces; a question in Simplified Chinese is folded to
-Traditional before matching (``S2T``). ``MASK_ZH`` lists phrases that count for nothing but hide the
-keywords inside them (毛病 hides 病).
+Keywords are Traditional Chinese as Taiwan writes it, separated by spaces. A question is folded before
+matching (``fold.py``): Simplified converted with OpenCC, Cantonese and Hokkien words rewritten into
+Mandarin, so keywords are written once, in Mandarin. A few keep a second spelling where the conversion
+cannot know which character was meant (老板 beside 老闆, 干旱 beside 乾旱, for a question too short to
+tell its script); tests hold every keyword reachable from its Simplified spelling. ``MASK_ZH`` lists
+phrases that count for nothing but hide the keywords inside them (毛病 hides 病).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import Mapping
 
 KEYWORDS_ZH: Mapping[str, Mapping[float, str]] = {
     "婚姻": {  # marriage
-        4: "男朋友 女朋友 前男友 前女友 喜歡的人 對的人 真命天子 真命天女 外面有人 走到最後 "
+        4: "外面有女人 外面有男人 外面有小三 外面有別人 男朋友 女朋友 前男友 前女友 喜歡的人 對的人 真命天子 真命天女 外面有人 走到最後 "
         "定下來 催婚 等他 等她 還愛我 嫁給 娶她 喜歡上 愛上 變心 第三者 未婚夫 未婚妻 "
         "結婚對象 拜月老 感情路 異地戀",
         3: "結婚 婚姻 婚事 姻緣 離婚 求婚 訂婚 婚禮 相親 男友 女友 前任 復合 複合 挽回 "
@@ -25,9 +28,9 @@ KEYWORDS_ZH: Mapping[str, Mapping[float, str]] = {
         1: "老公 老婆 太太 丈夫 妻子 跟他 跟她 吵架",
     },
     "求財": {  # wealth
-        4: "第一桶金 虛擬貨幣 加密貨幣 經濟狀況 手頭很緊 要得回來 借給 意外之財 信用卡 卡費 "
+        4: "錢的問題 錢夠不夠 錢有沒有夠 錢夠嗎 錢夠用 討不回 第一桶金 虛擬貨幣 加密貨幣 經濟狀況 手頭很緊 要得回來 借給 意外之財 信用卡 卡費 "
         "被倒債 錢不夠 繳不出 收不回 賺外快 年終獎金",
-        3: "財運 求財 發財 賺錢 股票 股市 炒股 基金 投資 理財 樂透 彩券 中獎 刮刮樂 "
+        3: "醫藥費 學費 生活費 財運 求財 發財 賺錢 股票 股市 炒股 基金 投資 理財 樂透 彩券 中獎 刮刮樂 "
         "獎金 年終 收入 要回來 討回 存款 存錢 借錢 欠錢 卡債 還債 負債 債務 貸款 "
         "房貸 車貸 虧錢 賠錢 破財 偏財 正財 財務 比特幣 外匯 期貨 跟會 倒會 標會 "
         "薪水 加薪 抵押 周轉 週轉 資金 現金 利息 利率 匯率 黃金 金價 存股 配息 股息 "
@@ -44,7 +47,7 @@ KEYWORDS_ZH: Mapping[str, Mapping[float, str]] = {
         "上架 接案 案源 報價 議價 招標 得標 商品 批發 零售 門市 集資 募資 入股 股份 "
         "轉讓 店租 合作案 經營 經銷",
         2.5: "店",
-        2: "貨 商 老闆娘 工廠 合作 賣",
+        2: "貨 商 老闆娘 老板娘 工廠 合作 賣",
         1: "拖款",
     },
     "功名": {  # career
@@ -66,7 +69,7 @@ KEYWORDS_ZH: Mapping[str, Mapping[float, str]] = {
         4: "健康檢查 加護病房 檢查報告 開完刀 治得好 睡不著 高血壓 膽固醇",
         3: "病 生病 疾病 治病 病情 看病 手術 開刀 住院 出院 醫院 醫生 醫師 治療 健康 "
         "身體 癌 腫瘤 化療 放療 中風 復健 發燒 感冒 咳嗽 失眠 憂鬱 焦慮 急診 健檢 "
-        "血壓 糖尿 心臟 洗腎 換腎 移植 吃藥 康復 痊癒 受傷 骨折 過敏 開刀房 病房 "
+        "血壓 糖尿 心臟 洗腎 換腎 移植 吃藥 康復 痊癒 痊愈 受傷 骨折 過敏 開刀房 病房 "
         "重症 失智 良性 惡性 憂郁 肝 肺 腎 胃 頭暈 暈 血糖 肺炎 感染 發炎 病毒 "
         "新冠 確診 長照 照護 看護 安寧 病危 加護 插管 昏迷 傷口 癌細胞 腫塊 結節 "
         "息肉 切片 醫療 中藥 西藥 針灸 復原 療程 治好 過世 身心 恐慌 精神 關節 膝蓋 "
@@ -100,9 +103,9 @@ KEYWORDS_ZH: Mapping[str, Mapping[float, str]] = {
     },
     "失物": {  # lost item
         4: "忘了帶 放在哪 放哪 忘記拿 弄不見 被拿走 被偷走 找東西",
-        3: "遺失 掉了 弄丟 丟了 不見了 找不到 失物 被偷 失竊 遺落 忘在 掉在 搞丟 尋物",
-        2: "找得回來 找回 不見 錢包 皮夾 丟 遺忘 落在",
-        1: "找得到 手機 鑰匙 戒指 項鍊 證件 手錶 文件 包包 東西 掉 狗鍊 筆電 耳機 眼鏡 雨傘 手表",
+        3: "拿得回 拿不拿得回 找不找得回 遺失 掉了 弄丟 丟了 不見了 找不到 失物 被偷 失竊 遺落 忘在 掉在 搞丟 尋物",
+        2: "沒有還 沒還 找得回來 找回 不見 錢包 皮夾 丟 遺忘 落在",
+        1: "找得到 手機 鑰匙 戒指 項鍊 證件 手錶 文件 包包 東西 掉 狗鍊 狗煉 筆電 耳機 眼鏡 雨傘 手表",
     },
     "尋人": {  # missing person
         4: "離家出走 下落不明 人在哪 聯絡不上 找不到人 失蹤 走失 失聯 聯絡不到 聯繫不上 "
@@ -121,7 +124,7 @@ KEYWORDS_ZH: Mapping[str, Mapping[float, str]] = {
     },
     "移居": {  # moving
         4: "搬過去 新租的 搬新家 換城市 遷戶口 到外縣市 去國外生活 出國定居 移居國外",
-        3: "搬家 搬到 搬去 搬回 搬出去 移民 移居 遷居 入厝 定居 租屋 租房 搬離 搬出 "
+        3: "新房子 搬家 搬到 搬去 搬回 搬出去 移民 移居 遷居 入厝 定居 租屋 租房 搬離 搬出 "
         "搬進 新居 搬來 住到 換屋 換房 換個環境 國外生活 離開台灣",
         2: "搬 新家 公寓 租新 找房子 落腳 回鄉 新屋 看房",
         1: "遷 房東",
@@ -139,8 +142,8 @@ KEYWORDS_ZH: Mapping[str, Mapping[float, str]] = {
     },
     "行人": {  # return
         4: "會回來 平安回來 會回家",
-        3: "回來嗎 回來 回國 歸來 返鄉 回台 來訪 客人 會來 來找我",
-        2: "回家",
+        3: "來台 回來嗎 回來 回國 歸來 返鄉 回台 來訪 客人 會來",
+        2: "回家 來找我",
     },
     "遠信": {  # news
         3: "消息 音訊 回音 音信 回信 來信 書信 信件 遠信",
@@ -193,29 +196,3 @@ MASK_ZH = (
     "宣告 痛苦 心痛 雞排 雞湯 牛排 牛肉 豬肉 羊肉 雞肉 雨天 風雨 生意見 出問題"
 )
 """Phrases that hide the keywords inside them and score nothing themselves."""
-
-S2T = """
-侣侶 伞傘 价價 内內 冻凍 劳勞 参參 呕嘔 嘱囑 块塊 够夠 实實 导導 帐帳 带帶 库庫 厅廳 闷悶 爱愛
-战戰 挂掛 撑撐 抚撫 挤擠 扩擴 晕暈 历歷 毁毀 减減 湾灣 无無 争爭 异異 当當 愈癒 确確 祸禍 税稅 积積
-笔筆 节節 红紅 纽紐 细細 线線 县縣 缴繳 羁羈 习習 脚腳 肠腸 肤膚 胆膽 兴興 举舉 万萬 兰蘭 号號 补補
-视視 记記 诈詐 诽誹 谤謗 议議 誉譽 变變 责責 贵貴 费費 贸貿 赡贍 辈輩 违違 针針 销銷 镜鏡 铁鐵 闭閉
-关關 陆陸 韩韓 饭飯 饮飲 驾駕 骑騎 骗騙 验驗 鱿魷 鲜鮮 黄黃 点點
-丢丟 来來 个個 备備 传傳 债債 伤傷 偿償 儿兒 创創 划劃 动動 务務 胜勝 势勢 汇匯 协協
-员員 问問 单單 吗嗎 国國 园園 执執 报報 场場 坟墳 压壓 伙夥 夹夾 妇婦 妈媽 孙孫 学學 宠寵 宝寶
-专專 寻尋 对對 岛島 师師 币幣 厂廠 广廣 后後 复復 恶惡 虑慮 忧憂 应應 怀懷 恋戀 户戶 换換 捡撿
-拟擬 摆擺 摊攤 败敗 数數 暧曖 书書 会會 东東 业業 乐樂 标標 机機 检檢 权權 欧歐 欢歡 岁歲 归歸
-气氣 决決 没沒 况況 测測 汤湯 渔漁 济濟 烧燒 营營 状狀 奖獎 获獲 环環 产產 毕畢 画畫 疗療 发發
-监監 硕碩 礼禮 祷禱 种種 窃竊 筑築 签簽 纠糾 约約 纳納 纷紛 终終 结結 络絡 统統 经經 综綜 网網
-紧緊 缘緣 总總 绩績 缮繕 罚罰 圣聖 联聯 职職 脱脫 肾腎 肿腫 脏臟 临臨 盖蓋 药藥 虚虛 亏虧 虾蝦
-蚕蠶 术術 装裝 里裡 见見 亲親 订訂 计計 讯訊 讨討 讼訟 访訪 诉訴 诊診 词詞 试試 诗詩 调調 谈談
-请請 论論 谋謀 证證 护護 读讀 让讓 丰豐 猪豬 猫貓 负負 财財 货貨 买買 贷貸 资資 赔賠 卖賣 赚賺
-踪蹤 车車 轨軌 轮輪 转轉 办辦 辞辭 农農 这這 连連 进進 游遊 运運 过過 远遠 迁遷 遗遺 还還 邮郵
-乡鄉 医醫 钓釣 录錄 钱錢 链鍊 锁鎖 钥鑰 长長 门門 开開 间間 阴陰 阳陽 鸡雞 离離 难難 电電 灵靈
-顶頂 项項 顺順 预預 头頭 题題 额額 风風 飞飛 养養 体體 鱼魚 鸭鴨 么麼 们們 时時 说說 样樣
-现現 险險 处處 觉覺 认認 识識 适適 继繼 续續 两兩 几幾 边邊 爷爺 婴嬰 热熱 宁寧 闹鬧 给給
-"""
-"""Simplified → Traditional for the characters keywords use (pairs, Simplified first), so 结婚 and 结婚
-match 結婚 without a conversion library. No keyword contains a character on the left (a test holds this),
-so folding a Traditional question never changes what it matches. Where the Simplified character also
-stands for other Traditional ones (干 乾/幹, 注 註, 板 闆, 郁 鬱, 台 颱) it is not folded; the keywords carry
-the Simplified spelling too (干旱, 注生娘娘, 老板, 憂郁, 台風)."""

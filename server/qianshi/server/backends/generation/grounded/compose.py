@@ -26,6 +26,7 @@ from qianshi.server.backends.generation.grounded.reply import reply
 from qianshi.server.backends.generation.grounded.writer import Writer
 from qianshi.server.domain import PassageKind
 from qianshi.server.reading.answer import PROSE, QUOTE_LIMIT, SENTENCES, Answer, Sources, clean, short
+from qianshi.server.reading.categories.data import GENERAL
 from qianshi.server.reading.lexicon import (
     Verdict,
     rank_verdict,
@@ -234,7 +235,9 @@ def judgment_paragraph(
         "gloss": gloss(answer, chosen.key) if w.en() else "",
         "verdict": verdict_text,
     }
-    if answer.mode == "clauses":
+    if at_large(request, chosen):
+        out = [ph.ANSWER_AT_LARGE[loc].format(**fields)]
+    elif answer.mode == "clauses":
         out = [w.pick(ph.ANSWER_CLAUSES[loc]).format(**fields)]
     elif answer.mode == "general":
         out = [ph.ANSWER_GENERAL[loc].format(**fields)]
@@ -263,6 +266,35 @@ def judgment_paragraph(
     return out
 
 
+def at_large(request: GenerationRequest, chosen: Topic) -> bool:
+    """Whether the question names no topic at all (or there is none), so the slip is read in general:
+    the general topic, reached without a common category or through the general one (凡事)."""
+    return chosen.key == "general" and request.common_category in ("", GENERAL)
+
+
+def secondary_sentence(w: Writer, reading: Reading) -> str:
+    """One sentence on the question's second worry: the slip's own line for it where it has one
+    (quoted, cited only where a retrieved passage holds it), else that it has none."""
+    other = reading.secondary
+    if other is None:
+        return ""
+    name = other.en if w.en() else other.zh
+    category = next((c for c in other.categories if reading.judgments.get(c, "").strip()), None)
+    if category is None:
+        return ph.SECONDARY_NONE[w.locale].format(topic=name)
+    quote = short(reading.judgments[category])
+    cites = w.sources.cite([quote], PassageKind.JUDGMENT, category)
+    reading_of_quote = Answer(category, (quote,), (read_judgment(quote),), (), "direct")
+    return ph.SECONDARY[w.locale].format(
+        topic=name,
+        category=category,
+        category_en=ph.CATEGORY_EN.get(category, "that matter"),
+        text=clean(quote, QUOTE_LIMIT),
+        cite=w.mark(cites),
+        gloss=gloss(reading_of_quote, other.key) if w.en() else "",
+    )
+
+
 def compose_reading(request: GenerationRequest, rng: random.Random) -> Composed:
     """The interpretation as paragraphs of sentences, in the request's locale, with its reading."""
     locale = "en" if request.locale.lower().startswith("en") else "zh-Hant"
@@ -275,7 +307,9 @@ def compose_reading(request: GenerationRequest, rng: random.Random) -> Composed:
     verse, image = verse_paragraph(w, request, judgments, lines, stance)
     if verse:
         paragraphs.append(verse)
-    paragraphs.append(judgment_paragraph(w, request, answer, chosen, judgments, stance))
+    judged = judgment_paragraph(w, request, answer, chosen, judgments, stance)
+    also = secondary_sentence(w, reading)
+    paragraphs.append([*judged, also] if also else judged)
     tip = w.pick(chosen.tips_en if w.en() else chosen.tips_zh)
     paragraphs.append([*reply(w, reading, request.poem.rank), tip])
     closings = ph.CLOSING[locale] + (ph.CLOSING_IMAGE[locale] if image and not w.en() else ())

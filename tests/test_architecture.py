@@ -3,7 +3,9 @@
     transport (service, gateway) → tasks → pipeline → backends → writing → reading → domain / errors / config
 
 ``observability`` watches the pipeline's events from the side (it may import the pipeline's event
-types), ``main``, ``wiring`` and ``ingest`` are the composition roots that may import anything. Below
+types). The composition roots ``main``, ``workers``, ``serving`` and ``wiring`` (and ``ingest``) may
+import any package, and each other in one direction only: ``main`` → ``workers`` → ``serving`` →
+``wiring``. ``config`` (the options) imports nothing of the project. Below
 the transport nothing imports gRPC, protobuf, the generated stubs or the web framework. Seams are owned
 by their user: the pipeline owns ``EventLog`` and never imports ``tasks``, which implements it. Inside
 ``backends``, retrieval and generation do not know each other; inside ``pipeline``, question
@@ -50,6 +52,10 @@ LAYOUT: dict[str, tuple[str, tuple[str, ...]]] = {
         (P + "observability", "qianshi.client", "qianshi.v1"),
     ),
     "tasks": ("registry and event logs", (P + "pipeline",)),
+    "tasks/redis": (
+        "the shared event log in Redis",
+        (P + "tasks.codec", P + "tasks.ids", P + "tasks.lost", P + "tasks.memory_log", P + "pipeline"),
+    ),
     "pipeline": ("the task body", WRITING),
     "reading": ("what the slip says to this question", ()),
     "reading/categories": ("question understanding: the topic", ()),
@@ -157,6 +163,23 @@ def test_retrieval_and_generation_do_not_know_each_other(package: str, other: st
     for path in sorted((SERVER / package).rglob("*.py")):
         bad = {n for n in imports(path) if starts(n, (P + other,))}
         assert not bad, f"{case_id(path)} imports {sorted(bad)}"
+
+
+ROOTS = ("main", "workers", "serving", "wiring")
+"""The composition roots, each importing only those after it."""
+
+
+@pytest.mark.parametrize("index", range(len(ROOTS)), ids=ROOTS)
+def test_the_composition_roots_import_each_other_one_way(index: int) -> None:
+    name = ROOTS[index]
+    earlier = tuple(P + root for root in ROOTS[:index])
+    bad = {n for n in imports(SERVER / f"{name}.py") if starts(n, earlier)}
+    assert not bad, f"{name}.py imports {sorted(bad)} (the roots import one way: {' → '.join(ROOTS)})"
+
+
+def test_config_imports_nothing_of_the_project() -> None:
+    bad = {n for n in imports(SERVER / "config.py") if n.startswith("qianshi") or starts(n, TRANSPORT_LIBS)}
+    assert not bad, f"config.py imports {sorted(bad)}"
 
 
 @pytest.mark.parametrize("name", ["domain.py", "errors.py", "chinese.py"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from qianshi.server.gateway.settings import Settings
-from qianshi.server.main import Running
+from qianshi.server.serving import Running
 
 from tests.gateway.harness import frames, gateway, token_front
 

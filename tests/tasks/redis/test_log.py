@@ -15,7 +15,7 @@ from qianshi.server.pipeline.estimates import Estimates
 from qianshi.server.pipeline.eventlog import TaskMeta
 from qianshi.server.pipeline.interpret import Interpreter, PipelineConfig
 from qianshi.server.tasks import codec
-from qianshi.server.tasks.redis_log import LogFenced, RedisEventLog
+from qianshi.server.tasks.redis.log import LogFenced, RedisEventLog
 from qianshi.server.tasks.registry import Registry
 
 from tests.fakes import FakeGenerator, FakeRetriever, spec
@@ -110,10 +110,10 @@ async def test_a_seq_is_written_once(logs, redis_url, redis_prefix):
     first, theirs = event("t3", 1), event("t3", 2, ev.Tick(9.0))
     raw = aioredis.from_url(redis_url)
     try:  # a command retried by the client after it was applied: the same bytes are already there
-        await raw.xadd(f"{redis_prefix}:task:t3:events", {"e": codec.encode(first)}, id="0-1")
+        await raw.xadd(a.keys.events("t3"), {"e": codec.encode(first)}, id="0-1")
         await a.append(first)
         # another writer took seq 2: ours is refused and the task fenced
-        await raw.xadd(f"{redis_prefix}:task:t3:events", {"e": codec.encode(theirs)}, id="0-2")
+        await raw.xadd(a.keys.events("t3"), {"e": codec.encode(theirs)}, id="0-2")
     finally:
         await raw.aclose()
     with pytest.raises(LogFenced):
@@ -136,7 +136,7 @@ async def test_ttls_at_create_and_retention_at_expire(logs, redis_url, redis_pre
     await a.append(event("t4", 1))
     raw = aioredis.from_url(redis_url)
     try:
-        meta_key, events_key = f"{redis_prefix}:task:t4:meta", f"{redis_prefix}:task:t4:events"
+        meta_key, events_key = a.keys.meta("t4"), a.keys.events("t4")
         assert 86_000 < await raw.ttl(meta_key) <= 86_400
         assert 86_000 < await raw.ttl(events_key) <= 86_400
         await a.expire("t4", 30.0)

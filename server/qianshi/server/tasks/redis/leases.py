@@ -24,10 +24,9 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import redis.asyncio as aioredis
 from qianshi.server.errors import BackendFailed, BackendUnavailable
-from qianshi.server.tasks.redis_io import translated
-from qianshi.server.tasks.redis_scripts import BURY, Keys
+from qianshi.server.tasks.redis.io import translated
+from qianshi.server.tasks.redis.scripts import BURY, Keys
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +43,7 @@ class ReplicaLeases:
 
     def __init__(
         self,
-        redis: aioredis.Redis,
+        redis: Any,
         keys: Keys,
         declare_lost: DeclareLost,
         *,
@@ -128,8 +127,8 @@ class ReplicaLeases:
             self.lost_tasks += ended
             log.warning("replica %s was lost: ended %d of its tasks with REPLICA_LOST", replica, ended)
         with translated():
-            keys = [self._keys.replicas, self._keys.replica_tasks(replica), self._keys.lease(replica)]
-            await self._bury(keys=keys, args=[replica])
+            if await self._bury(keys=[self._keys.replica_tasks(replica), self._keys.lease(replica)]):
+                await self._redis.srem(self._keys.replicas, replica)
         return ended
 
 

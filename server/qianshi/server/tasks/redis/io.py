@@ -16,6 +16,12 @@ Only a task's first event creates its stream; later ones are written with ``NOMK
 that vanished under a running task (Redis restarted without persistence, or the keys were evicted)
 is reported — ``BackendUnavailable`` with reason EVENT_LOG_LOST — instead of being silently begun
 again from the middle.
+
+On a Redis Cluster (``append_sha`` set) each write is the ``APPEND`` script instead of XADD: it
+stores event ``seq`` only right after ``seq - 1``. Replication is asynchronous, so a master killed
+just after acknowledging writes may leave its promoted replica without them; XADD would then write
+the next event after a gap, and the script reports ``TailLost`` instead, for the log to mend the
+stream from its mirror first.
 """
 
 from __future__ import annotations
@@ -27,10 +33,10 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import redis.asyncio as aioredis
 import redis.exceptions as rexc
 from qianshi.server.errors import BackendFailed, BackendUnavailable, QianshiError
 from qianshi.server.pipeline.events import Event
+from qianshi.server.tasks.redis import scripts
 
 log = logging.getLogger(__name__)
 FIELD = b"e"
@@ -72,12 +78,38 @@ def id_taken(exc: BaseException) -> bool:
     return isinstance(cause, rexc.ResponseError) and "equal or smaller" in str(cause)
 
 
+class TailLost(BackendFailed):
+    """The stream ends at ``have``, before the event's ``seq - 1`` (a failover lost its tail)."""
+
+    def __init__(self, have: int) -> None:
+        super().__init__(f"the stream lost its events after {have}", reason="EVENT_LOG_UNAVAILABLE")
+        self.have = have
+
+
+def _taken() -> QianshiError:
+    error = BackendFailed("the event id is taken", reason="EVENT_LOG_FAILED")
+    error.__cause__ = rexc.ResponseError("ID specified is equal or smaller than the target stream top item")
+    return error
+
+
+def append_outcome(result: Any) -> QianshiError | None:
+    """The error an ``APPEND`` script's reply stands for (None: stored)."""
+    if isinstance(result, list):
+        return TailLost(int(result[0]))
+    if result == scripts.APPEND_TAKEN:
+        return _taken()
+    if result == scripts.APPEND_GONE:
+        return log_lost()
+    return None
+
+
 @dataclass(slots=True)
 class _Write:
     key: str
     event: Event
     data: bytes
     done: asyncio.Future[None]
+    mirror: bool = True
 
 
 def _consume(future: asyncio.Future[None]) -> None:
@@ -91,11 +123,13 @@ class BatchWriter:
 
     def __init__(
         self,
-        redis: aioredis.Redis,
+        redis: Any,
         ttl_s: int,
         on_written: Callable[[Event], Awaitable[None]],
+        append_sha: str | None = None,
     ) -> None:
         self._redis = redis
+        self._append_sha = append_sha
         self._ttl_s = ttl_s
         self._on_written = on_written
         self._pending: list[_Write] = []
@@ -104,14 +138,15 @@ class BatchWriter:
         self.batches = 0
         self.writes = 0
 
-    async def xadd(self, key: str, event: Event, data: bytes) -> None:
-        """Store ``data`` as entry ``0-<seq>`` of ``key``; returns once Redis has it (or raises)."""
+    async def xadd(self, key: str, event: Event, data: bytes, *, mirror: bool = True) -> None:
+        """Store ``data`` as entry ``0-<seq>`` of ``key``; returns once Redis has it (or raises).
+        ``mirror=False``: not ``on_written`` (an event written again, already mirrored)."""
         if self._task is None:
             # Owned by this writer: cancelled and awaited in ``aclose``.
             self._task = asyncio.get_running_loop().create_task(self._run(), name="redis event writer")
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         done.add_done_callback(_consume)
-        self._pending.append(_Write(key, event, data, done))
+        self._pending.append(_Write(key, event, data, done, mirror))
         self._wake.set()
         await asyncio.shield(done)
 
@@ -136,23 +171,22 @@ class BatchWriter:
         self.batches += 1
         self.writes += len(batch)
         try:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for write in batch:
-                    first = write.event.seq == 1
-                    pipe.xadd(write.key, {FIELD: write.data}, id=f"0-{write.event.seq}", nomkstream=not first)
-                    if write.event.seq == 1:  # a stream exists from its first entry: give it the TTL
-                        pipe.expire(write.key, self._ttl_s)
-                results: list[Any] = await pipe.execute(raise_on_error=False)
+            try:
+                results = await self._execute(batch)
+            except rexc.NoScriptError:  # a node without the script (restarted, or just promoted)
+                await self._redis.script_load(scripts.APPEND)
+                results = await self._execute(batch)
         except rexc.RedisError as exc:
             error = translate(exc)
             error.__cause__ = exc
             for write in batch:
                 write.done.set_exception(error)
             return
-        index = 0
-        for write in batch:
-            result = results[index]
-            index += 2 if write.event.seq == 1 else 1
+        for write, result in zip(batch, results, strict=True):
+            outcome = append_outcome(result) if self._append_sha is not None else None
+            if outcome is not None:
+                write.done.set_exception(outcome)
+                continue
             if isinstance(result, rexc.RedisError):
                 error = translate(result)
                 error.__cause__ = result
@@ -162,10 +196,35 @@ class BatchWriter:
                 write.done.set_exception(log_lost())
                 continue
             try:
-                await self._on_written(write.event)
+                if write.mirror:
+                    await self._on_written(write.event)
             except Exception:  # the local mirror is a convenience: never lose the write's result over it
                 log.exception("mirroring an event failed", extra={"task_id": write.event.task_id})
             write.done.set_result(None)
+
+    async def _execute(self, batch: list[_Write]) -> list[Any]:
+        """One pipeline for the batch; one result per write."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for write in batch:
+                seq = write.event.seq
+                if self._append_sha is not None:
+                    pipe.evalsha(self._append_sha, 1, write.key, seq, write.data, self._ttl_s)
+                    continue
+                pipe.xadd(write.key, {FIELD: write.data}, id=f"0-{seq}", nomkstream=seq != 1)
+                if seq == 1:  # a stream exists from its first entry: give it the TTL
+                    pipe.expire(write.key, self._ttl_s)
+            # On a cluster the script answers every outcome as a value; raising on errors is what
+            # makes redis-py retry a pipeline that met a dead master (through the failover).
+            results: list[Any] = await pipe.execute(raise_on_error=self._append_sha is not None)
+        if self._append_sha is not None:
+            return results
+        firsts = iter(range(len(results)))
+        picked = []
+        for write in batch:
+            picked.append(results[next(firsts)])
+            if write.event.seq == 1:
+                next(firsts)  # the EXPIRE's reply
+        return picked
 
     async def aclose(self) -> None:
         """Stop the writer; writes not yet sent fail with BackendUnavailable."""

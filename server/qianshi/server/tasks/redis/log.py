@@ -1,7 +1,7 @@
 """The event log in Redis Streams, shared by every server replica (``--event-log redis://…``).
 
-Layout (every key: ``redis_scripts``), per task: a hash ``qianshi:task:<id>:meta`` (owner, request id,
-replica) and a stream ``qianshi:task:<id>:events`` whose entries have the explicit ids ``0-<seq>`` and
+Layout (every key: ``scripts``), per task: a hash ``qianshi:{<tag>}:task:<id>:meta`` (owner, request
+id, replica) and a stream ``qianshi:{<tag>}:task:<id>:events`` whose entries have the explicit ids ``0-<seq>`` and
 one field ``e``, the event as compact JSON (``codec``). Explicit ids make Redis enforce the log's order:
 XADD refuses an id that is not past the stream's last, so a seq is written at most once, and a reader
 resumes after seq K with ``XREAD … 0-K``, which delivers K+1 … exactly once. Retention is Redis's: the
@@ -17,21 +17,25 @@ Reads: tasks created by this replica are followed from a local in-memory mirror 
 ``XREAD BLOCK``, in blocks of a few seconds so a reader gives back its connection regularly. Each
 remote reader holds one pooled connection while it blocks.
 
-A task whose server dies stops getting events. Each replica holds a lease (``redis_leases``); when a
+A task whose server dies stops getting events. Each replica holds a lease (``leases``); when a
 replica's lease expires, the first replica to notice — any replica's sweeper, or a remote reader that
 heard nothing for ``lease_s + tick_s`` — appends the terminal failure (UNAVAILABLE, REPLICA_LOST, the
-text so far) with the next seq, atomically (``declare_lost``), so every reader sees the same one
-terminal event. A runner that was alive after all finds its task fenced: XADD refuses its next seq.
+text so far) with the next seq, atomically (``lost_tasks.LostTasks.declare_lost``), so every reader
+sees the same one terminal event. A runner that was alive after all finds its task fenced: XADD refuses its next seq.
 A task whose replica lives but which writes nothing for ``lost_after_s`` (far beyond any tick) is
 ended the same way with reason TASK_LOST — at once (after ``lease_s + tick_s``) when its replica no
 longer lists it: it ended there, but its terminal event never reached Redis (Redis was unreachable). A stream or meta that vanishes under a reader (Redis
 restarted without persistence) ends its read with UNAVAILABLE, EVENT_LOG_LOST.
 
 Cancel reaches only the replica that runs the task, so ``request_cancel`` publishes the task id on a
-pub/sub channel that every replica listens to (``listen_cancels``).
+pub/sub channel that every replica listens to (``cancels``).
 
-Appends go through ``redis_io.BatchWriter``: one pipeline per round trip for all the tasks of this
-process. Redis's exceptions are translated in one place (``redis_io.translated``): connection errors
+``redis-cluster://`` URLs name a Redis Cluster (``cluster``): the same keys and scripts (each script
+touches one hash slot), events appended with the gap-checking ``APPEND`` script, terminal events
+acknowledged by a replica (``WAIT``) before this replica's readers see them.
+
+Appends go through ``io.BatchWriter``: one pipeline per round trip for all the tasks of this
+process. Redis's exceptions are translated in one place (``io.translated``): connection errors
 and timeouts become ``BackendUnavailable`` (reason EVENT_LOG_UNAVAILABLE).
 """
 
@@ -41,22 +45,26 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any, cast
 
-import redis.asyncio as aioredis
 from qianshi.server.errors import BackendFailed, BackendUnavailable, NotFound, QianshiError
 from qianshi.server.pipeline.eventlog import MAX_EVENTS_PER_TASK, RESTART_REASONS, LogFull, TaskMeta
 from qianshi.server.pipeline.events import Event, Failure
-from qianshi.server.tasks import codec, redis_scripts
-from qianshi.server.tasks.lost import REPLICA_LOST, TASK_LOST, lost_event
+from qianshi.server.tasks import codec
+from qianshi.server.tasks.lost import REPLICA_LOST
 from qianshi.server.tasks.memory_log import MemoryEventLog
-from qianshi.server.tasks.redis_io import FIELD, BatchWriter, id_taken, log_lost, translated
-from qianshi.server.tasks.redis_leases import ReplicaLeases
-from qianshi.server.tasks.redis_scripts import Keys, claim_value, parse_claim
+from qianshi.server.tasks.redis import scripts
+from qianshi.server.tasks.redis.cancels import Cancels
+from qianshi.server.tasks.redis.clients import connect
+from qianshi.server.tasks.redis.io import FIELD, BatchWriter, TailLost, id_taken, translated
+from qianshi.server.tasks.redis.leases import ReplicaLeases
+from qianshi.server.tasks.redis.lost_tasks import LostTasks
+from qianshi.server.tasks.redis.scripts import Keys, claim_value, parse_claim
 
 log = logging.getLogger(__name__)
 _BATCH = 512
+_MENDS = 3
 
 
 class LogFenced(BackendFailed):
@@ -79,40 +87,54 @@ class RedisEventLog:
         lost_retention_s: float = 300.0,
         max_connections: int = 64,
         max_readers: int = 1000,
+        wait_replicas: int = 1,
+        wait_ms: int = 500,
     ) -> None:
-        # Two pools. Short commands share ``max_connections`` (a caller waits for a free one rather than
-        # failing). Blocking reads (XREAD BLOCK, the cancel subscription) hold a connection each for up
-        # to ``block_s``, so they get their own pool and never starve the writers; past ``max_readers``
-        # remote readers wait their turn. The readers' socket timeout must outlast a blocking XREAD.
-        common: dict[str, Any] = {"socket_connect_timeout": 5.0, "protocol": 2, "decode_responses": False}
-        self._redis = aioredis.Redis.from_pool(
-            aioredis.BlockingConnectionPool.from_url(
-                url, max_connections=max_connections, timeout=10.0, socket_timeout=10.0, **common
-            )
+        clients = connect(
+            url,
+            max_connections=max_connections,
+            max_readers=max_readers,
+            block_s=block_s,
+            wait_replicas=wait_replicas,
+            wait_ms=wait_ms,
         )
-        self._readers = aioredis.Redis.from_pool(
-            aioredis.BlockingConnectionPool.from_url(
-                url, max_connections=max_readers, timeout=None, socket_timeout=block_s + 10.0, **common
-            )
-        )
+        self.cluster = clients.is_cluster
+        self._redis: Any = clients.redis
+        self._readers: Any = clients.readers
+        self._durable = clients.durable
+        node_client = clients.node_client
         self.keys = Keys(prefix)
         self.prefix = prefix
         self.create_ttl_s = create_ttl_s
         self.block_s = block_s
-        self.lost_after_s = lost_after_s
-        self.lost_retention_s = lost_retention_s
         self.cancel_channel = self.keys.cancel_channel
         self.leases = ReplicaLeases(
             self._redis, self.keys, self._declare_replica_lost, lease_s=lease_s, tick_s=tick_s
         )
-        self._create = self._redis.register_script(redis_scripts.CREATE)
-        self._expire = self._redis.register_script(redis_scripts.EXPIRE)
-        self._lost = self._redis.register_script(redis_scripts.LOST)
+        self.lost = LostTasks(
+            self._redis,
+            self.keys,
+            patient=self.cluster,
+            grace_s=lease_s + tick_s,
+            lost_after_s=lost_after_s,
+            retention_s=lost_retention_s,
+        )
+        self.cancels = Cancels(self._redis, self._readers, self.keys, node_client)
+        self.request_cancel = self.cancels.request
+        """Ask every replica to cancel a task; False when its log already ended (``Cancels``)."""
+        self.listen_cancels = self.cancels.listen
+        """Call ``cancel(task_id)`` for every cancel request, forever (``Cancels.listen``)."""
+        self._node_client = node_client
+        self._create_script = self._redis.register_script(scripts.CREATE)
+        self._expire = self._redis.register_script(scripts.EXPIRE)
         self._local = MemoryEventLog(claims=False)
         self._fenced: set[str] = set()
         self._release: set[str] = set()
-        self._writer = BatchWriter(self._redis, int(create_ttl_s), self._mirror)
+        append_sha = scripts.APPEND_SHA if self.cluster else None
+        self._writer = BatchWriter(self._redis, int(create_ttl_s), self._mirror, append_sha)
         self._keeper: asyncio.Task[None] | None = None
+        self._creating = asyncio.Semaphore(max(max_connections // 2, 1))
+        """Creations at once (each sends two commands at once): a cluster refuses past its limit."""
 
     @property
     def replica(self) -> str:
@@ -123,19 +145,29 @@ class RedisEventLog:
 
     async def create(self, meta: TaskMeta) -> str:
         task_id, owner, request_id = meta.task_id, meta.owner, meta.request_id
-        keys = [
-            self.keys.meta(task_id),
-            self.keys.claim(owner, request_id),
-            self.keys.replica_tasks(self.replica),
-            self.keys.replicas,
-            self.keys.lease(self.replica),
-        ]
+        keys = [self.keys.meta(task_id), self.keys.claim_of(task_id, owner, request_id)]
         args: list[str | int] = [task_id, owner, request_id, self.replica, int(self.create_ttl_s)]
-        args += [claim_value(task_id, owner), self.leases.lease_ms, self.prefix]
+        args += [claim_value(task_id, owner), self.prefix]
         self._keep_lease()
+        listed = self.keys.replica_tasks(self.replica)
+        async with self._creating:
+            return await self._create(meta, keys, args, listed)
+
+    async def _create(self, meta: TaskMeta, keys: list[str], args: list[str | int], listed: str) -> str:
+        task_id, owner = meta.task_id, meta.owner
         with translated():
-            held = await self._create(keys=keys, args=args)
+            # The task is listed on this replica (another slot) in the same round trip: a replica
+            # that dies in between leaves a listed task without meta (swept) or a task with meta
+            # but unlisted (ended by its first remote reader) — never one nobody can end.
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.sadd(listed, task_id)
+                pipe.expire(listed, int(self.create_ttl_s))
+                pipe.sadd(self.keys.replicas, self.replica)
+                pipe.set(self.keys.lease(self.replica), b"1", px=self.leases.lease_ms, nx=True)
+                held, _ = await asyncio.gather(self._create_script(keys=keys, args=args), pipe.execute())
         if held is not None:
+            with translated():
+                await self._redis.srem(listed, task_id)
             earlier = parse_claim(held, owner)
             if earlier is None:
                 raise BackendFailed(
@@ -159,19 +191,75 @@ class RedisEventLog:
         if isinstance(event.payload, Failure) and event.payload.reason in RESTART_REASONS:
             self._release.add(task_id)  # its request id is given back at ``expire``
         key, data = self.keys.events(task_id), codec.encode(event)
-        try:
-            await self._writer.xadd(key, event, data)  # mirrors it locally once stored
-        except QianshiError as exc:
-            if not id_taken(exc):
-                # Redis is down or lost the log: this replica's own readers still get the event, and
-                # the terminal failure the task reports next, instead of waiting forever.
+        for attempt in range(_MENDS + 1):
+            try:
+                await self._store(key, event, data)
+                return
+            except TailLost as lost:
+                if attempt == _MENDS:
+                    raise
+                await self._mend(task_id, lost.have, event.seq)
+            except BackendUnavailable as exc:
+                # On a cluster a stream gone under its writer was lost whole in a failover (its
+                # first writes never reached the replica): the writer has all of it.
+                if not self.cluster or exc.reason != "EVENT_LOG_LOST" or attempt == _MENDS:
+                    await self._mirror(event)
+                    raise
+                await self._mend(task_id, 0, event.seq)
+            except QianshiError as exc:
+                if not id_taken(exc):
+                    # Redis is down or lost the log: this replica's own readers still get the event,
+                    # and the terminal failure the task reports next, instead of waiting forever.
+                    await self._mirror(event)
+                    raise
+                if not await self._already_written(key, event.seq, data):
+                    self._fenced.add(task_id)
+                    await self._mirror_from(key, event.seq)
+                    raise LogFenced(
+                        f"seq {event.seq} of task {task_id} is taken", reason="TASK_LOST"
+                    ) from exc
                 await self._mirror(event)
-                raise
-            if not await self._already_written(key, event.seq, data):
-                self._fenced.add(task_id)
-                await self._mirror_from(key, event.seq)
-                raise LogFenced(f"seq {event.seq} of task {task_id} is taken", reason="TASK_LOST") from exc
-            await self._mirror(event)
+                return
+
+    async def _store(self, key: str, event: Event, data: bytes) -> None:
+        """Write one event; mirrors it locally once stored (a terminal one on a Redis Cluster: once a
+        replica has acknowledged it, so no reader here sees an end a failover could take back)."""
+        if self._durable is None or not event.terminal:
+            await self._writer.xadd(key, event, data)
+            return
+        meta_key = self.keys.meta(event.task_id)
+        await self._durable.write(key, meta_key, event.seq, data, int(self.create_ttl_s))
+        await self._mirror(event)
+
+    async def _mend(self, task_id: str, have: int, seq: int) -> None:
+        """Write again the events ``have + 1 … seq - 1`` a failover lost (the same bytes, from the
+        local mirror), so the stream goes on without a gap."""
+        lost = self._local.stored(task_id, have, seq - 1)
+        meta = await self._local.meta(task_id)
+        if have == 0 and meta is not None:  # the task's meta (and claim) may be gone with it
+            await self._recreate(meta)
+        log.warning(
+            "the event log lost events %d-%d in a failover: writing them again",
+            have + 1,
+            seq - 1,
+            extra={"task_id": task_id},
+        )
+        for event in lost:
+            await self._writer.xadd(self.keys.events(task_id), event, codec.encode(event), mirror=False)
+
+    async def _recreate(self, meta: TaskMeta) -> None:
+        """Write a task's meta, claim and listing again (a failover lost them with its stream)."""
+        keys, ttl = self.keys, int(self.create_ttl_s)
+        with translated():
+            async with self._redis.pipeline(transaction=False) as pipe:
+                mapping = {"owner": meta.owner, "request_id": meta.request_id, "replica": self.replica}
+                pipe.hset(keys.meta(meta.task_id), mapping=mapping)
+                pipe.expire(keys.meta(meta.task_id), ttl)
+                if meta.request_id:
+                    claim = keys.claim(meta.owner, meta.request_id)
+                    pipe.set(claim, claim_value(meta.task_id, meta.owner), nx=True, ex=ttl)
+                pipe.sadd(keys.replica_tasks(self.replica), meta.task_id)
+                await pipe.execute()
 
     async def _mirror(self, event: Event) -> None:
         """Copy a stored event into the local mirror when this replica created the task."""
@@ -198,15 +286,15 @@ class RedisEventLog:
         self._fenced.discard(task_id)
         release = task_id in self._release
         self._release.discard(task_id)
-        claim = self.keys.claim(meta.owner, meta.request_id) if meta is not None else self.keys.no_claim
-        keys = [
-            self.keys.meta(task_id),
-            self.keys.events(task_id),
-            claim,
-            self.keys.replica_tasks(self.replica),
-        ]
+        owner, request_id = (meta.owner, meta.request_id) if meta is not None else ("", "")
+        keys = [self.keys.meta(task_id), self.keys.events(task_id)]
+        keys.append(self.keys.claim_of(task_id, owner, request_id))
+        args = [task_id, max(int(retention_s * 1000), 1), int(release)]
         with translated():
-            await self._expire(keys=keys, args=[task_id, max(int(retention_s * 1000), 1), int(release)])
+            await asyncio.gather(
+                self._expire(keys=keys, args=args),
+                self._redis.srem(self.keys.replica_tasks(self.replica), task_id),
+            )
 
     # reading ---------------------------------------------------------------------------------------
 
@@ -215,7 +303,7 @@ class RedisEventLog:
         if local is not None:
             return local
         with translated():
-            raw: dict[bytes, bytes] = await self._redis.hgetall(self.keys.meta(task_id))  # type: ignore[assignment]
+            raw: dict[bytes, bytes] = await self._redis.hgetall(self.keys.meta(task_id))
         if not raw:
             return None
         return TaskMeta(task_id, raw.get(b"owner", b"").decode(), raw.get(b"request_id", b"").decode())
@@ -249,7 +337,7 @@ class RedisEventLog:
             if entries:
                 heard = time.monotonic()
             else:
-                await self._check_silent(task_id, time.monotonic() - heard)
+                await self.lost.check_silent(task_id, time.monotonic() - heard, last)
             # XREAD BLOCK answers at once when entries past ``last`` exist, else waits up to block_s.
             with translated():
                 reply = await self._readers.xread(
@@ -257,72 +345,14 @@ class RedisEventLog:
                 )
             entries = _entries(reply)
 
-    async def _check_silent(self, task_id: str, silent_s: float) -> None:
-        """A remote reader heard nothing for ``silent_s``: is the task's log gone, or its replica?"""
-        meta_key = self.keys.meta(task_id)
-        with translated():
-            async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.exists(meta_key)
-                pipe.hget(meta_key, "replica")
-                exists, replica = await pipe.execute()
-        if not exists:
-            raise log_lost()
-        leases = self.leases
-        if replica and silent_s >= leases.lease_s + leases.tick_s:
-            runner = replica.decode()
-            with translated():
-                async with self._redis.pipeline(transaction=False) as pipe:
-                    pipe.exists(self.keys.lease(runner))
-                    pipe.sismember(self.keys.replica_tasks(runner), task_id)
-                    alive, running = await pipe.execute()
-            if not alive:
-                await self.declare_lost(task_id, REPLICA_LOST, replica=runner)
-                return
-            if not running:  # it ended on its replica, but its end never reached Redis
-                await self.declare_lost(task_id, TASK_LOST)
-                return
-        if silent_s >= self.lost_after_s:
-            await self.declare_lost(task_id, TASK_LOST)
-
     # ending lost tasks -----------------------------------------------------------------------------
 
     async def _declare_replica_lost(self, task_id: str, replica: str) -> bool:
-        return await self.declare_lost(task_id, REPLICA_LOST, replica=replica)
+        return await self.lost.declare_lost(task_id, REPLICA_LOST, replica=replica)
 
     async def declare_lost(self, task_id: str, reason: str, *, replica: str | None = None) -> bool:
-        """End a task nobody will finish with one terminal event (``lost.lost_event``), atomically.
-
-        With ``replica`` (reason REPLICA_LOST) only while that replica's lease is gone. Returns True
-        when this call wrote the event; False when the task had ended, its replica is alive, its log
-        is gone, or another replica wrote it first.
-        """
-        events_key, meta_key = self.keys.events(task_id), self.keys.meta(task_id)
-        for _ in range(3):  # the stream moved on between the read and the script: read again
-            with translated():
-                raw: dict[bytes, bytes] = await self._redis.hgetall(meta_key)  # type: ignore[assignment]
-                entries: Any = await self._redis.xrange(events_key, min="-", max="+")
-            events = [codec.decode(fields[FIELD]) for _, fields in entries]
-            if events and events[-1].terminal:
-                if replica is not None:  # it ended, but its replica died before taking it off its list
-                    with translated():
-                        await self._redis.srem(self.keys.replica_tasks(replica), task_id)
-                return False
-            owner, request_id = raw.get(b"owner", b"").decode(), raw.get(b"request_id", b"").decode()
-            runner = replica or raw.get(b"replica", b"").decode()
-            lost = lost_event(task_id, events, reason)
-            keys = [events_key, meta_key, self.keys.claim(owner, request_id)]
-            keys += [self.keys.replica_tasks(runner), self.keys.lease(runner)]
-            seen = entries[-1][0].decode() if entries else ""
-            args = [seen, f"0-{lost.seq}", codec.encode(lost), task_id]
-            args += [max(int(self.lost_retention_s * 1000), 1), int(replica is not None)]
-            with translated():
-                outcome = await self._lost(keys=keys, args=args)
-            if outcome == redis_scripts.LOST_WRITTEN:
-                log.warning("task ended as lost (%s)", reason, extra={"task_id": task_id})
-                return True
-            if outcome != redis_scripts.LOST_MOVED_ON:
-                return False
-        return False
+        """End a task nobody will finish with one terminal event (``LostTasks.declare_lost``)."""
+        return await self.lost.declare_lost(task_id, reason, replica=replica)
 
     # the replica's lease ---------------------------------------------------------------------------
 
@@ -338,44 +368,6 @@ class RedisEventLog:
         assert self._keeper is not None
         await asyncio.shield(self._keeper)
 
-    # cancelling across replicas --------------------------------------------------------------------
-
-    async def request_cancel(self, task_id: str) -> bool:
-        """Ask every replica to cancel ``task_id``; False when its log already ended (or is gone)."""
-        with translated():
-            newest: Any = await self._redis.xrevrange(self.keys.events(task_id), max="+", min="-", count=1)
-            if newest and codec.decode(newest[0][1][FIELD]).terminal:
-                return False
-            await self._redis.publish(self.cancel_channel, task_id)
-        return True
-
-    async def listen_cancels(
-        self,
-        cancel: Callable[[str], Awaitable[Any] | Any],
-        ready: asyncio.Event | None = None,
-        retry_s: float = 1.0,
-    ) -> None:
-        """Call ``cancel(task_id)`` for every cancel request, forever; sets ``ready`` once subscribed.
-
-        Survives Redis restarts (resubscribes after ``retry_s``); ends only by cancellation.
-        """
-        while True:
-            try:
-                with translated():
-                    async with self._readers.pubsub(ignore_subscribe_messages=True) as pubsub:
-                        await pubsub.subscribe(self.cancel_channel)
-                        if ready is not None:
-                            ready.set()
-                        async for item in pubsub.listen():
-                            if item.get("type") != "message":
-                                continue
-                            result = cancel(item["data"].decode())
-                            if asyncio.iscoroutine(result):
-                                await result
-            except BackendUnavailable:
-                log.warning("cancel channel lost; resubscribing in %.1f s", retry_s)
-            await asyncio.sleep(retry_s)
-
     async def ping(self) -> None:
         """Round trip to Redis (start-up check); BackendUnavailable when unreachable."""
         with translated():
@@ -389,6 +381,10 @@ class RedisEventLog:
             self._keeper = None
         await self._writer.aclose()
         await self._local.aclose()
+        if self._durable is not None:
+            await self._durable.aclose()
+        for client in getattr(self._node_client, "clients", {}).values():
+            await client.aclose()
         await self._redis.aclose()
         await self._readers.aclose()
 

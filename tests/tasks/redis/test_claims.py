@@ -12,11 +12,11 @@ from qianshi.server.pipeline import events as ev
 from qianshi.server.pipeline.estimates import Estimates
 from qianshi.server.pipeline.eventlog import TaskMeta
 from qianshi.server.pipeline.interpret import Interpreter
-from qianshi.server.tasks.redis_log import RedisEventLog
+from qianshi.server.tasks.redis.log import RedisEventLog
 from qianshi.server.tasks.registry import Registry
 
 from tests.fakes import FakeGenerator, FakeRetriever, spec
-from tests.tasks.test_redis_log import FAST, done, event
+from tests.tasks.redis.test_log import FAST, done, event
 
 pytestmark = pytest.mark.redis
 

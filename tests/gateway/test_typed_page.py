@@ -4,7 +4,6 @@ over Connect and over gRPC-Web, against a real gateway and server; and its bundl
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from qianshi.client import AsyncClient
 from qianshi.server.gateway.settings import Settings
 from qianshi.server.main import Running
 
+from tests.ci import in_ci
 from tests.gateway.conftest import ARTIFACTS
 from tests.gateway.harness import Gateway, gateway
 from tests.service.conftest import retrieval_held
@@ -30,7 +30,7 @@ PROTOCOLS = ("connect", "grpcweb")
 def test_the_generated_client_and_the_bundle_are_fresh():
     """web/src/gen and static/typed.js are what protos/ and web/src give (scripts/build_web.py)."""
     if shutil.which("npm") is None:
-        if os.environ.get("CI"):
+        if in_ci():
             pytest.fail("npm is not installed (scripts/test.sh installs nodejs and npm)")
         pytest.skip("npm is not installed")
     result = subprocess.run(

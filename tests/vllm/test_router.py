@@ -15,7 +15,6 @@ vLLM. Both vLLMs start at once and serve the whole module (the last test kills o
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -28,9 +27,10 @@ from qianshi.server.serving import Running
 
 from bench.vllm_cpu import router, venv
 from bench.vllm_cpu.procs import Run, VLLMServer, free_port, get_json, get_text
+from tests.ci import in_ci
 from tests.reliability.conftest import reason
 from tests.service.conftest import server_with
-from tests.vllm.conftest import Stub, check_invariants, options, read_events, request, text_of
+from tests.vllm.conftest import TINY, Stub, check_invariants, options, read_events, request, text_of
 
 pytestmark = [pytest.mark.vllm, pytest.mark.asyncio(loop_scope="session"), pytest.mark.timeout(900)]
 
@@ -69,7 +69,7 @@ def fleet(vllm_venv: Path, vllm_run: Run, tiny_model: Path) -> Iterator[Fleet]:
     try:
         where = router.ensure()
     except venv.VenvUnavailable as exc:
-        if os.environ.get("CI"):
+        if in_ci():
             pytest.fail(f"vllm-router could not be installed: {exc}")
         pytest.skip(f"vllm-router could not be installed (no network to PyPI?): {str(exc)[:300]}")
     vllms = [
@@ -98,7 +98,7 @@ async def routed(
     built_state: Path, tmp_path_factory: pytest.TempPathFactory, fleet: Fleet
 ) -> AsyncIterator[tuple[Running, Stub]]:
     flags = ("--llm", "openai", "--llm-url", fleet.router.url)
-    flags += ("--tick-retrieval", "0.3", "--tick-generation", "0.3")
+    flags += ("--tick-retrieval", "0.3", "--tick-generation", "0.3", *TINY)
     async with (
         server_with(built_state, tmp_path_factory.mktemp("routed"), *flags) as srv,
         grpc.aio.insecure_channel(f"127.0.0.1:{srv.port}") as channel,

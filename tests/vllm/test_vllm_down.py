@@ -17,7 +17,7 @@ from bench.vllm_cpu import venv
 from bench.vllm_cpu.procs import Run, VLLMServer
 from tests.reliability.conftest import reason
 from tests.service.conftest import server_with
-from tests.vllm.conftest import Stub, check_invariants, options, read_events, request, text_of
+from tests.vllm.conftest import TINY, Stub, check_invariants, options, read_events, request, text_of
 
 pytestmark = [pytest.mark.vllm, pytest.mark.asyncio(loop_scope="session"), pytest.mark.timeout(900)]
 
@@ -36,7 +36,7 @@ async def relay_with_fallback(
     built_state: Path, tmp_path_factory: pytest.TempPathFactory, doomed: VLLMServer
 ) -> AsyncIterator[tuple[Running, Stub]]:
     flags = ("--llm", "openai", "--llm-url", doomed.url, "--llm-fallback", "grounded", "--grounded-pace", "0")
-    flags += ("--tick-retrieval", "0.3", "--tick-generation", "0.3")
+    flags += ("--tick-retrieval", "0.3", "--tick-generation", "0.3", *TINY)
     async with (
         server_with(built_state, tmp_path_factory.mktemp("fallback"), *flags) as srv,
         grpc.aio.insecure_channel(f"127.0.0.1:{srv.port}") as channel,

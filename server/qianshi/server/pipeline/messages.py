@@ -84,11 +84,11 @@ def _hans(text: str) -> str:
 def message(locale: str, key: str, **values: Any) -> str:
     """The message ``key`` in ``locale`` ("zh-Hant", "zh-Hans" or "en"), filled with ``values``."""
     zh, en = _T[key]
-    template = en if locale == "en" else _hans(zh) if locale == "zh-Hans" else zh
     if "unit" in values:
-        unit = _UNITS[values["unit"]][1 if locale == "en" else 0]
-        values["unit"] = _hans(unit) if locale == "zh-Hans" else unit
-    return template.format(**values)
+        values["unit"] = _UNITS[values["unit"]][1 if locale == "en" else 0]
+    text = (en if locale == "en" else zh).format(**values)
+    # zh-Hans: the whole message, names and titles from the data included (~3 µs per message)
+    return convert(text, "zh-Hans") if locale == "zh-Hans" else text
 
 
 def notice_message(notice: str, locale: str) -> str:

@@ -73,6 +73,16 @@
     },
   };
 
+  // zh-Hans: the zh-Hant catalogue with its characters mapped by hans.js (OpenCC tw2s, generated).
+  const HANS = window.QIANSHI_HANS || {};
+  const toHans = (text) => text.replace(/[\u3400-\u9fff]/g, (c) => HANS[c] || c);
+  const simplified = (value) =>
+    typeof value === "string" ? toHans(value)
+      : typeof value === "function" ? (...args) => toHans(value(...args))
+        : Object.fromEntries(Object.entries(value).map(([k, v]) => [k, simplified(v)]));
+  I18N["zh-Hans"] = simplified(I18N["zh-Hant"]);
+  const LANGS = ["zh-Hant", "zh-Hans", "en"];
+
   const $ = (id) => document.getElementById(id);
   const pageParams = new URLSearchParams(location.search);
   const token = pageParams.get("token");
@@ -83,8 +93,10 @@
     intervals: [], events: [], reconnects: 0, states: [], terminal: null, taskId: null,
   });
 
-  let lang = pageParams.get("lang") === "en" || (!pageParams.get("lang") &&
-    !/^zh/i.test(navigator.language || "")) ? "en" : "zh-Hant";
+  const browserLang = navigator.language || "";
+  let lang = LANGS.includes(pageParams.get("lang")) ? pageParams.get("lang")
+    : /^zh-(cn|sg|hans)/i.test(browserLang) ? "zh-Hans" : /^zh/i.test(browserLang) ? "zh-Hant" : "en";
+  const zhName = (name) => (lang === "zh-Hans" ? toHans(name) : name);
   let sets = [];
   let run = null; // the interpretation being watched
 
@@ -119,7 +131,7 @@
 
   function applyLanguage() {
     document.documentElement.lang = lang;
-    document.title = lang === "en" ? "Temple Oracle · Qianshi" : "籤詩解讀 · Qianshi";
+    document.title = lang === "en" ? "Temple Oracle · Qianshi" : zhName("籤詩解讀 · Qianshi");
     document.querySelectorAll("[data-i18n]").forEach((el) => {
       const value = t(el.dataset.i18n);
       if (typeof value === "string") el.textContent = value;
@@ -149,7 +161,7 @@
   function fillSets() {
     const select = $("set");
     const chosen = select.value;
-    select.replaceChildren(...sets.map((s) => new Option(lang === "en" ? `${s.nameEn} · ${s.nameZh}` : s.nameZh, s.id)));
+    select.replaceChildren(...sets.map((s) => new Option(lang === "en" ? `${s.nameEn} · ${s.nameZh}` : zhName(s.nameZh), s.id)));
     if (chosen) select.value = chosen;
     fillCategories();
   }
@@ -216,7 +228,7 @@
     };
     resetView();
     const set = currentSet();
-    $("summary-set").textContent = `${set ? (lang === "en" ? set.nameEn : set.nameZh) : ""} · ${t("poemNo")($("number").value)}`;
+    $("summary-set").textContent = `${set ? (lang === "en" ? set.nameEn : zhName(set.nameZh)) : ""} · ${t("poemNo")($("number").value)}`;
     $("summary-question").textContent = question;
     form.classList.add("collapsed");
     $("submit").textContent = t("askAgain");

@@ -120,7 +120,7 @@ async def test_a_refused_request_exits_1_with_the_field_violations(
         ["interpret", "--number", "0", "--question", "q"],
         ["interpret", "--number", "seven", "--question", "q"],
         ["interpret", "--number", "3", "--random", "--question", "q"],
-        ["interpret", "--number", "3"],  # no question
+        ["interpret", "--number", "3", "--locale", "fr"],
         ["--timeout", "0", "sets"],
         ["frobnicate"],
         [],

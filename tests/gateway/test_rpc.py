@@ -28,7 +28,7 @@ from tests.service.conftest import retrieval_held, server_with
 pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.parametrize("protocol", PROTOCOLS)]
 
 REQUEST = {"set_id": "mazu60", "number": 23, "question": "我今年換工作會順利嗎？"}
-BAD = {"set_id": "mazu60", "number": 0, "question": ""}
+BAD = {"set_id": "mazu60", "number": 0, "locale": "fr"}
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
@@ -97,7 +97,7 @@ async def test_a_bad_request_gets_the_servers_status_and_details(relay, fast_bac
     bad = error_details_pb2.BadRequest()
     assert result.error["details"][1]["type"] == "google.rpc.BadRequest"
     bad.ParseFromString(bufcurl.error_details(result.error)[1].value)
-    assert {v.field for v in bad.field_violations} == {"number", "question"}
+    assert {v.field for v in bad.field_violations} == {"number", "locale"}
 
 
 async def test_unknown_poem_is_not_found_and_unary_calls_match_grpc(relay, fast_backend, protocol):

@@ -102,7 +102,7 @@ async def test_a_bad_request_shows_the_status_and_its_details(browser, typed_gw,
     ctx, page, problems = await open_typed(browser, typed_gw.url, protocol)
     try:
         await page.fill("#number", "0")
-        await page.fill("#question", "")
+        await page.fill("#question", "問" * 501)
         await page.click("#submit")
         await page.wait_for_selector(ENDED, state="attached", timeout=30_000)
         assert await page.get_attribute("body", "data-state") == "error"
@@ -110,7 +110,7 @@ async def test_a_bad_request_shows_the_status_and_its_details(browser, typed_gw,
         detail = await page.text_content("#error-detail") or ""
         assert "qianshi.v1/INVALID_ARGUMENT" in detail  # ErrorInfo
         assert (
-            "number: must be at least 1" in detail and "question: must not be empty" in detail
+            "number: must be at least 1" in detail and "question: must be at most 500 characters" in detail
         )  # BadRequest
         assert problems == []
     finally:

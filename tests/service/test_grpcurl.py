@@ -206,6 +206,6 @@ async def test_a_bad_request_exits_with_its_status_and_prints_its_details(target
     assert status.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
     bad = error_details_pb2.BadRequest()
     assert [d.Unpack(bad) for d in status.details if d.Is(bad.DESCRIPTOR)] == [True]
-    assert {v.field for v in bad.field_violations} == {"question", "number"}
+    assert {v.field for v in bad.field_violations} == {"locale", "number"}
     sample = re.findall(r"```json\n(.*?)```", readme_section(), re.S)
     assert [json.loads(s) for s in sample] == [json.loads(err)], "the README's sample output drifted"

@@ -73,6 +73,24 @@ async def test_a_full_stream_holds_every_invariant(stub):
     assert events[0].accepted.category_source == events_pb2.CATEGORY_SOURCE_INFERRED
 
 
+async def test_zh_hans_gets_a_simplified_reading_and_messages(stub):
+    from qianshi.server.chinese import convert
+
+    events = await read_all(stub.Interpret(request(locale="zh-Hans", question="我今年换工作会顺利吗？")))
+    check_invariants(events)
+    result = events[-1].result
+    assert events[0].accepted.locale == "zh-Hans"
+    assert result.text and convert(result.text, "zh-Hans") == result.text and "签" in result.text
+    assert all(convert(e.message, "zh-Hans") == e.message for e in events)
+
+
+async def test_an_empty_question_is_the_slips_general_reading(stub):
+    events = await read_all(stub.Interpret(request(question="")))
+    check_invariants(events)
+    assert events[0].accepted.category_source == events_pb2.CATEGORY_SOURCE_DEFAULT
+    assert "整支籤的大意" in events[-1].result.text
+
+
 async def test_ticks_fill_the_silence_between_paced_text(stub):
     events = await read_all(stub.Interpret(request(locale="en")))
     check_invariants(events)

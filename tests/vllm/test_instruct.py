@@ -108,8 +108,8 @@ async def test_a_zh_hant_reading_shows_no_simplified_character(qianshi):
     _, stub = qianshi["v2"]
     events = await read(stub, ask("mazu60", 5, "我媽媽的手術會順利嗎？", "zh-Hant"))
     result = events[-1].result
-    poem = next(e.poem.poem for e in events if e.HasField("poem"))
-    quoted = "".join([*poem.verse, poem.title])
+    poem = next(e.poem for e in events if e.HasField("poem"))
+    quoted = "".join([*poem.verse_lines, poem.title])
     simplified = {ch for ch in text_of(events) if convert(ch, "zh-Hant") != ch and ch not in quoted}
     assert simplified == set()
     assert result.quality.converted_chars > 0  # the model did write Simplified: the guard converted it

@@ -22,7 +22,7 @@
       title: "籤詩解讀", subtitle: "誠心求籤，細聽籤意", askTitle: "求籤", set: "籤譜",
       category: "所問何事", autoCategory: "依問題判斷", number: "籤號", numberPrefix: "第",
       numberSuffix: "籤", draw: "搖籤", question: "心中所問",
-      questionHint: "例如：今年換工作會順利嗎？", ask: "請示解籤", askAgain: "再求一籤",
+      questionHint: "例如：今年換工作會順利嗎？（不填：看整支籤的大意）", ask: "請示解籤", askAgain: "再求一籤",
       elapsed: "已過", eta: "約需", cancel: "取消", interpretation: "籤意", sources: "典據",
       reconnecting: "連線中斷，重新連線中…", footer: "籤詩僅供參考，凡事仍須自己斟酌。",
       cited: "已引用", seconds: (s) => `${s} 秒`, almost: "即將完成", poemNo: (n) => `第${n}籤`,
@@ -46,7 +46,7 @@
       title: "Temple Oracle", subtitle: "Draw a fortune poem, and hear what it says to you",
       askTitle: "Ask the oracle", set: "Poem set", category: "About", autoCategory: "From my question",
       number: "Poem", numberPrefix: "No.", numberSuffix: "", draw: "Draw",
-      question: "Your question", questionHint: "e.g. Will my new job go well this year?",
+      question: "Your question", questionHint: "e.g. Will my new job go well this year? (empty: the slip's general reading)",
       ask: "Interpret", askAgain: "Ask again", elapsed: "Elapsed", eta: "Remaining",
       cancel: "Cancel", interpretation: "Interpretation", sources: "Sources",
       reconnecting: "Connection lost — reconnecting…",
@@ -204,11 +204,7 @@
       $("question").focus();
       return;
     }
-    const question = $("question").value.trim();
-    if (!question) {
-      $("question").focus();
-      return;
-    }
+    const question = $("question").value.trim(); // empty: the slip's general reading
     if (run && !run.ended) return;
     metrics.clickAt = performance.now();
     metrics.firstProgressAt = metrics.clickToFirstProgressMs = null;

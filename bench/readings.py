@@ -67,7 +67,7 @@ async def ask(stub: Any, q: dict[str, Any], max_tokens: int) -> dict[str, Any]:
     notes: list[str] = []
     out: dict[str, Any] = {**q}
     try:
-        async for event in stub.Interpret(request, timeout=600):
+        async for event in stub.Interpret(request, timeout=1800):
             kind = event.WhichOneof("payload")
             if kind == "text_delta":
                 deltas.append(event.text_delta.text)
@@ -166,6 +166,8 @@ def start_qianshi(
     argv += ["--log-level", "WARNING", "--llm", "openai", "--llm-url", url, "--llm-model", instruct.NAME]
     argv += ["--prompt-version", version, "--llm-guard", args.guard, "--llm-context-tokens", "2048"]
     argv += ["--max-generations", str(args.concurrency), "--shutdown-grace", "1"]
+    # a 135M model on two shared cores: the relay's limits are not what this measures
+    argv += ["--llm-stall-timeout", "600", "--llm-timeout", "1200"]
     return start_server(argv, f"qianshi-{version}")
 
 

@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator
 from typing import Protocol
 
 from qianshi.server.errors import BackendFailed, BackendTimeout, BackendUnavailable
-from qianshi.server.writing import NOTICE_FALLBACK, GenerationChunk, GenerationRequest
+from qianshi.server.writing import NOTICE_FALLBACK, GenerationChunk, GenerationRequest, Quality
 
 log = logging.getLogger(__name__)
 
@@ -69,19 +69,31 @@ class FallbackGenerator:
                     raise
                 reason = exc.reason
                 log.warning("LLM failed before writing (%s); falling back to %s", reason, self.fallback.name)
-        yield GenerationChunk(notice=NOTICE_FALLBACK + reason)
-        secondary = self.fallback.stream(request)
-        async with contextlib.aclosing(secondary):  # type: ignore[type-var]
-            async for chunk in secondary:
-                if chunk.final:
-                    yield GenerationChunk(
-                        final=True,
-                        prompt_tokens=chunk.prompt_tokens,
-                        completion_tokens=chunk.completion_tokens,
-                        finish_reason=chunk.finish_reason,
-                        model=chunk.model or self.fallback.name,
-                        prompt_version=chunk.prompt_version,
-                        fallback_used=True,
-                    )
-                else:
-                    yield GenerationChunk(text=chunk.text, tokens=chunk.tokens or len(chunk.text))
+        async for chunk in stand_in(self.fallback, request, NOTICE_FALLBACK + reason):
+            yield chunk
+
+
+async def stand_in(
+    generator: Generator, request: GenerationRequest, notice: str, quality: Quality | None = None
+) -> AsyncIterator[GenerationChunk]:
+    """``generator``'s text for ``request`` in place of another's: ``notice`` first (the pipeline
+    turns it into an event that says why), one unit per character where it has no tokens (the
+    grounded generator), and a final chunk marked ``fallback_used`` (with ``quality``, when the guard
+    made it stand in)."""
+    yield GenerationChunk(notice=notice)
+    secondary = generator.stream(request)
+    async with contextlib.aclosing(secondary):  # type: ignore[type-var]
+        async for chunk in secondary:
+            if chunk.final:
+                yield GenerationChunk(
+                    final=True,
+                    prompt_tokens=chunk.prompt_tokens,
+                    completion_tokens=chunk.completion_tokens,
+                    finish_reason=chunk.finish_reason,
+                    model=chunk.model or generator.name,
+                    prompt_version=chunk.prompt_version,
+                    fallback_used=True,
+                    quality=quality,
+                )
+            else:
+                yield GenerationChunk(text=chunk.text, tokens=chunk.tokens or len(chunk.text))

@@ -19,7 +19,7 @@ import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
 
-from qianshi.server.backends.generation.fallback import Generator
+from qianshi.server.backends.generation.fallback import Generator, stand_in
 from qianshi.server.backends.generation.guard.text import WINDOW, TextGuard
 from qianshi.server.errors import QianshiError
 from qianshi.server.writing import (
@@ -89,7 +89,8 @@ class GuardedGenerator:
                 exc.partial_text = guard.released_text  # what the reader saw, not what was held back
                 raise
         if guard.stopped == "fallback":
-            async for chunk in self._grounded(request, guard, expected):
+            report = guard.report(expected)
+            async for chunk in stand_in(self.grounded, request, NOTICE_GUARD + guard.fallback, report):
                 yield chunk
             return
         rest = guard.finish()
@@ -108,22 +109,3 @@ class GuardedGenerator:
             )
         else:
             yield dataclasses.replace(final, quality=report)
-
-    async def _grounded(
-        self, request: GenerationRequest, guard: TextGuard, expected: str
-    ) -> AsyncIterator[GenerationChunk]:
-        yield GenerationChunk(notice=NOTICE_GUARD + guard.fallback)
-        secondary = self.grounded.stream(request)
-        async with contextlib.aclosing(secondary):  # type: ignore[type-var]
-            async for chunk in secondary:
-                if chunk.final:
-                    yield GenerationChunk(
-                        final=True,
-                        completion_tokens=chunk.completion_tokens,
-                        finish_reason=chunk.finish_reason,
-                        model=self.grounded.name,
-                        fallback_used=True,
-                        quality=guard.report(expected),
-                    )
-                else:
-                    yield GenerationChunk(text=chunk.text, tokens=chunk.tokens or len(chunk.text))

@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
 from collections.abc import Callable
+
+from qianshi.server.pipeline.line import Line
 
 LIMIT = 2
 """Tasks working at once: each turn of the loop holds at most this many tasks' steps."""
@@ -66,8 +67,7 @@ class WorkQueue:
         self._last_arrival = float("-inf")
         self._before_last = float("-inf")
         self._working: set[str] = set()
-        self._waiting: OrderedDict[str, tuple[float, asyncio.Future[None]]] = OrderedDict()
-        self._positions: dict[str, int] | None = None
+        self._waiting: Line[tuple[float, asyncio.Future[None]]] = Line()
         self._pace = Pace(limit, fallback_interval_s)
         self._since: dict[str, float] = {}
         self._timer: asyncio.Handle | None = None
@@ -95,8 +95,8 @@ class WorkQueue:
             return None
         entry = self._waiting.get(task_id)
         if entry is None:
-            entry = self._waiting[task_id] = (now, asyncio.get_running_loop().create_future())
-            self._positions = None
+            entry = (now, asyncio.get_running_loop().create_future())
+            self._waiting.push(task_id, entry)
             self._schedule(0.0)
         return entry[1]
 
@@ -110,15 +110,12 @@ class WorkQueue:
 
     def position(self, task_id: str) -> int:
         """1-based place in the queue; 0 when the task is not waiting."""
-        if self._positions is None:
-            self._positions = {tid: i for i, tid in enumerate(self._waiting, start=1)}
-        return self._positions.get(task_id, 0)
+        return self._waiting.place(task_id)
 
     def release(self, task_id: str) -> None:
         """The task's work is done (or it left the queue); idempotent."""
-        entry = self._waiting.pop(task_id, None)
+        entry = self._waiting.remove(task_id)
         if entry is not None:
-            self._positions = None
             entry[1].cancel()
         if task_id in self._working:
             self._working.discard(task_id)
@@ -146,13 +143,12 @@ class WorkQueue:
         self._timer = None
         now = self._clock()
         while self._waiting and len(self._working) < self.limit:
-            task_id, (since, turn) = next(iter(self._waiting.items()))
+            task_id, (since, turn) = self._waiting.first()
             quiet_for = now - self._last_arrival
             if quiet_for < self.quiet_s and now - since < self.max_defer_s:
                 self._schedule(min(self.quiet_s - quiet_for, since + self.max_defer_s - now))
                 return
-            del self._waiting[task_id]
-            self._positions = None
+            self._waiting.pop_first()
             if turn.done():  # its waiter was cancelled and is on its way out
                 continue
             self._admit(task_id, now)

@@ -66,18 +66,24 @@ class Registry:
         """Asks the other replicas to cancel a task this one does not run (a shared event log's hook)."""
         self._live: dict[str, _Live] = {}
         self._group: asyncio.TaskGroup | None = None
+        self._pacer: asyncio.Task[None] | None = None
         self.accepting = True
 
     async def __aenter__(self) -> Registry:
         self._group = asyncio.TaskGroup()
         await self._group.__aenter__()
+        self._pacer = self._group.create_task(self.interpreter.pacer.run(), name="pacer")
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        for live in list(self._live.values()):
-            if live.runner is not None:
-                live.runner.cancel()
+        runners = [live.runner for live in self._live.values() if live.runner is not None]
+        for runner in runners:
+            runner.cancel()
         assert self._group is not None
+        if runners:  # they report their end; the pacer outlives them
+            await asyncio.wait(runners)
+        if self._pacer is not None:
+            self._pacer.cancel()
         await self._group.__aexit__(None, None, None)
 
     @property

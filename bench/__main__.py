@@ -15,6 +15,7 @@ and prints a JSON summary with the ratios and the targets. What each figure mean
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -23,13 +24,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import burst, plots, vllm_bench
+from bench import burst, goals, hold, plots, vllm_bench
 from bench.procs import start_standin
 from bench.report import ratios, summary, targets
 from bench.run import RELAY_PROFILE, Settings, prepare, run_level, run_relay
 
 DESIGNS = ("qianshi", "naive", "threadpool")
 BURST_DESIGNS = ("qianshi", "naive", "threadpool", "old-engine", "bare", "before")
+HOLD_DESIGNS = ("qianshi", "bare", "naive", "threadpool", "before")
 MODES: dict[str, dict[str, Any]] = {
     "quick": {
         "ns": [1, 100, 1000],
@@ -89,6 +91,13 @@ def parser() -> argparse.ArgumentParser:
         "--quiet-wait", type=float, default=0.0, help="wait up to S s for a quiet machine per level"
     )
     r.add_argument("--profile", action="store_true", help="record the servers with py-spy (needs py-spy)")
+    r.add_argument(
+        "--hold-levels", default="", help="N streams kept open, memory per stream (e.g. 1000,10000)"
+    )
+    r.add_argument("--hold-designs", default="qianshi,bare,naive,threadpool", help="designs of the hold levels")
+    r.add_argument(
+        "--workers-n", type=int, default=0, help="streams of the --workers 2 + Redis level (0: none)"
+    )
     vllm_bench.parser(sub)
     return p
 
@@ -124,7 +133,14 @@ def settings_from(args: argparse.Namespace) -> tuple[Settings, str]:
         burst_ns=_counts(args.burst, defaults["burst"]),
         burst_designs=burst_designs,
         before=Path(args.before).expanduser().resolve() if args.before else None,
+        hold_ns=_counts(args.hold_levels, []),
+        hold_designs=[d.strip() for d in args.hold_designs.split(",") if d.strip()]
+        + (["before"] if args.before and args.hold_levels else []),
+        workers_n=args.workers_n,
     )
+    unknown_hold = set(settings.hold_designs) - set(HOLD_DESIGNS)
+    if unknown_hold:
+        raise SystemExit(f"unknown hold designs: {', '.join(sorted(unknown_hold))}")
     return settings, mode
 
 
@@ -163,6 +179,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             levels.append(
                 burst.run_solo(settings, standin, base + len(settings.burst_ns) * len(BURST_DESIGNS))
             )
+        levels += _hold_levels(settings, base + (len(settings.burst_ns) + 1) * len(BURST_DESIGNS))
         if settings.burst_ns:
             startup_designs = [d.strip() for d in args.startup_designs.split(",") if d.strip()]
             for design in [*startup_designs, *(["before"] if settings.before else [])]:
@@ -217,7 +234,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "levels": [{k: v for k, v in level.items() if k != "_"} for level in levels],
         "startup": startups,
         "ratios": ratios(levels),
-        "targets": targets(levels, startups, settings.tick_s),
+        "targets": targets(levels, startups, settings.tick_s) + goals.goals(levels, settings.tick_s),
         "plots": [
             *(["gaps.png"] if sweep else []),
             *(["progress.png"] if has_progress else []),
@@ -229,6 +246,28 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     (settings.out / f"report-{stamp}.json").write_text(text)
     (settings.out / "latest.json").write_text(text)
     return report
+
+
+def _hold_levels(settings: Settings, base: int) -> list[dict[str, Any]]:
+    """The hold levels and the --workers level, on a stand-in that never sends a first token."""
+    if not settings.hold_ns and not settings.workers_n:
+        return []
+    out: list[dict[str, Any]] = []
+    standin, url = hold.start_hold_standin()
+    held = dataclasses.replace(settings, standin_url=url)
+    try:
+        for k, n in enumerate(settings.hold_ns):
+            for design in settings.hold_designs:
+                print(f"[bench] hold {design} N={n:,} …", file=sys.stderr, flush=True)
+                level = base + k * len(HOLD_DESIGNS) + HOLD_DESIGNS.index(design)
+                out.append(hold.run_hold(held, standin, design, n, level))
+        if settings.workers_n:
+            print(f"[bench] --workers 2 + redis N={settings.workers_n:,} …", file=sys.stderr, flush=True)
+            level = base + len(settings.hold_ns) * len(HOLD_DESIGNS)
+            out.append(hold.run_workers(held, standin, settings.workers_n, level))
+    finally:
+        standin.stop()
+    return out
 
 
 def _progress_level(levels: list[dict[str, Any]]) -> dict[str, Any] | None:

@@ -37,7 +37,7 @@ from typing import Any
 from qianshi.server.backends.generation.grounded.generator import GroundedGenerator
 from qianshi.server.backends.retrieval.embedded import EmbeddedRetriever
 from qianshi.server.backends.retrieval.store_copy import copy_tree
-from qianshi.server.domain import GenerationChunk, GenerationRequest
+from qianshi.server.domain import GenerationChunk, GenerationRequest, Query
 from qianshi.server.observability.logs import LogContext
 from qianshi.server.observability.metrics import MeteredEventLog, ServerMetrics
 from qianshi.server.pipeline.admission import GenerationSlots
@@ -117,9 +117,10 @@ async def _reader(
     task_id = await registry.start(spec, "", None)
     async with registry.subscribe(task_id, "", 0) as events:
         async for event in events:
-            convert.event(event).SerializeToString()
+            kinds[f"bytes:{event.kind}"] += len(convert.event(event).SerializeToString())
             kinds[event.kind] += 1
-            if seen is not None and sum(kinds.values()) >= seen[0]:
+            kinds["events"] += 1
+            if seen is not None and kinds["events"] >= seen[0]:
                 seen[1].set()
             await asyncio.sleep(0)  # where the handler awaits its write
 
@@ -146,30 +147,40 @@ async def cpu(state: Path, n: int) -> dict[str, Any]:
         "n": n,
         "cpu_us_per_task": round(cpu_s * 1e6 / n, 1),
         "wall_s": round(wall_s, 3),
-        "events_per_task": round(sum(kinds.values()) / n, 2),
-        "events": dict(kinds),
+        "events_per_task": round(kinds["events"] / n, 2),
+        "events": {k: v for k, v in kinds.items() if not k.startswith("bytes:") and k != "events"},
+        "bytes_per_task": {k[6:]: round(v / n) for k, v in kinds.items() if k.startswith("bytes:")},
         "per_task": {k: round(v / n, 2) for k, v in sorted(counts.counts.items())},
     }
 
 
-async def memory(state: Path, n: int, top: int) -> dict[str, Any]:
+async def memory(state: Path, n: int, top: int, trace: bool = True) -> dict[str, Any]:
     interpreter, events, sets = await _world(state, "silent", n)
     specs = _specs(sets, n)
+    for spec in {(s.poem_set.id, s.number): s for s in specs}.values():  # the retriever's caches
+        await interpreter.retriever.poem(spec.poem_set.id, spec.number)
+        await interpreter.retriever.passages(Query(spec.poem_set.id, spec.number, spec.question, ""))
     async with Registry(interpreter, events, max_active=2 * n + 100) as registry:
         kinds: Counter[str] = Counter()
         async with asyncio.TaskGroup() as group:
             await asyncio.sleep(0.05)
-            tracemalloc.start(12)
-            before = tracemalloc.take_snapshot()
+            rss_before = _rss()
+            if trace:
+                tracemalloc.start(12)
+                before = tracemalloc.take_snapshot()
             # every task past its retrieval, waiting for a slot or its first token (no tick yet)
             settled = asyncio.Event()
             readers = [group.create_task(_reader(registry, spec, kinds, (6 * n, settled))) for spec in specs]
             await settled.wait()
-            after = tracemalloc.take_snapshot()
-            tracemalloc.stop()
+            rss_after = _rss()
+            if trace:
+                after = tracemalloc.take_snapshot()
+                tracemalloc.stop()
             for reader in readers:
                 reader.cancel()
     await interpreter.retriever.aclose()
+    if not trace:
+        return {"n": n, "rss_bytes_per_open_task": round((rss_after - rss_before) / n)}
     filters = [tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, linecache.__file__)]
     diff = after.filter_traces(filters).compare_to(before.filter_traces(filters), "traceback")
     total = sum(d.size_diff for d in diff)
@@ -180,8 +191,16 @@ async def memory(state: Path, n: int, top: int) -> dict[str, Any]:
         "n": n,
         "python_bytes_per_open_task": round(total / n),
         "by_owner_bytes_per_task": {k: round(v / n) for k, v in by_owner.most_common(top)},
-        "events_per_task": round(sum(kinds.values()) / n, 2),
+        "events_per_task": round(kinds["events"] / n, 2),
     }
+
+
+def _rss() -> int:
+    """Resident memory of this process (bytes), from /proc."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
 
 
 def _owner(trace: tracemalloc.Traceback) -> str:
@@ -212,7 +231,8 @@ def main(argv: list[str] | None = None) -> None:
         if args.what == "cpu":
             result = asyncio.run(cpu(state, args.n))
         else:
-            result = asyncio.run(memory(state, args.n, args.top))
+            rss = asyncio.run(memory(state, args.n, args.top, trace=False))
+            result = {**asyncio.run(memory(state, args.n, args.top)), **rss}
     print(json.dumps(result, indent=2, ensure_ascii=False))
 
 

@@ -85,6 +85,11 @@ class Settings:
     """A checkout of the code before this change, with its own .venv (the ``before`` design)."""
     profile: bool = False
     """Record the Qianshi server with py-spy during each level (``<out>/profile-<design>-<N>.txt``)."""
+    hold_ns: list[int] = field(default_factory=list)
+    """Hold levels (hold.py): N streams kept open, memory per open stream."""
+    hold_designs: list[str] = field(default_factory=list)
+    workers_n: int = 0
+    """Streams of the ``--workers 2`` + Redis level (hold.py); 0: none."""
     standin_url: str = ""
     state: Path = field(default_factory=Path)
 

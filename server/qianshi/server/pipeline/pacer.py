@@ -52,6 +52,7 @@ class Pacer:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = float("inf")
         self._group: asyncio.TaskGroup | None = None
+        self._firing = False
 
     @property
     def watched(self) -> int:
@@ -99,7 +100,7 @@ class Pacer:
         emitter.scheduled = True
         emitter.due = due
         heapq.heappush(self._heap, (due, next(self._order), emitter))
-        if due < self._timer_at - GRAIN_S:
+        if due < self._timer_at - GRAIN_S and not self._firing:
             self._arm(due)
 
     def _arm(self, due: float) -> None:
@@ -111,7 +112,15 @@ class Pacer:
 
     def _fire(self) -> None:
         self._timer, self._timer_at = None, float("inf")
-        now = time.monotonic()
+        self._firing = True  # entries pushed meanwhile are armed for below, at the heap's earliest
+        try:
+            self._serve(time.monotonic())
+        finally:
+            self._firing = False
+        if self._heap:
+            self._arm(self._heap[0][0])
+
+    def _serve(self, now: float) -> None:
         heap = self._heap
         while heap and heap[0][0] <= now + GRAIN_S:
             due, _, emitter = heapq.heappop(heap)
@@ -128,8 +137,6 @@ class Pacer:
             else:
                 emitter.scheduled = False
                 self._tick(emitter, now)
-        if heap and self._timer is None:
-            self._arm(heap[0][0])
 
     def _tick(self, emitter: Emitter, now: float) -> None:
         assert emitter.tick_message is not None

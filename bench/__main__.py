@@ -85,7 +85,12 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--wave-interval", type=float, default=0.01, help="seconds between waves of opens")
     r.add_argument("--warmup", type=int, default=-1, help="warm-up tasks that teach the estimates")
     r.add_argument("--clients", type=int, default=0, help="client processes (0: by N)")
-    r.add_argument("--relay-n", type=int, default=100, help="streams of the relay level (0: skip it)")
+    r.add_argument(
+        "--relay-n",
+        type=int,
+        default=-1,
+        help="streams of the relay level (0: none; default 100 with the sweep)",
+    )
     r.add_argument("--relay-profile", default=RELAY_PROFILE, help="stand-in profile of the relay level")
     r.add_argument(
         "--quiet-wait", type=float, default=0.0, help="wait up to S s for a quiet machine per level"
@@ -94,7 +99,9 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--hold-levels", default="", help="N streams kept open, memory per stream (e.g. 1000,10000)"
     )
-    r.add_argument("--hold-designs", default="qianshi,bare,naive,threadpool", help="designs of the hold levels")
+    r.add_argument(
+        "--hold-designs", default="qianshi,bare,naive,threadpool", help="designs of the hold levels"
+    )
     r.add_argument(
         "--workers-n", type=int, default=0, help="streams of the --workers 2 + Redis level (0: none)"
     )
@@ -165,9 +172,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 levels.append(
                     run_level(settings, standin, design, n, level * len(DESIGNS) + DESIGNS.index(design))
                 )
-        if settings.relay_n > 0 and "qianshi" in settings.designs and settings.ns:
-            print(f"[bench] relay N={settings.relay_n:,} …", file=sys.stderr, flush=True)
-            levels.append(run_relay(settings, standin, settings.relay_n, len(settings.ns) * len(DESIGNS)))
+        relay_n = settings.relay_n if settings.relay_n >= 0 else (100 if settings.ns else 0)
+        if relay_n > 0 and "qianshi" in settings.designs:
+            for k, design in enumerate(["qianshi", *(["before"] if settings.before else [])]):
+                print(f"[bench] relay {design} N={relay_n:,} …", file=sys.stderr, flush=True)
+                level = len(settings.ns) * len(DESIGNS) + (k * 97)
+                levels.append(run_relay(settings, standin, relay_n, level, design))
         base = (len(settings.ns) + 1) * len(DESIGNS)
         for k, n in enumerate(settings.burst_ns):
             for design in settings.burst_designs:

@@ -90,8 +90,12 @@ def memory_goals(levels: Sequence[Level]) -> list[dict[str, Any]]:
 def workers_goals(levels: Sequence[Level], tick_s: float) -> list[dict[str, Any]]:
     lines = []
     for lv in (x for x in levels if x.get("level") == "workers"):
-        n = lv["n"]
-        lines.append(_line("workers 2 + redis: gap p99 (s)", n, lv["gap_s"]["p99"], round(1.05 * tick_s, 3)))
+        n, tick = lv["n"], lv.get("tick_s", tick_s)
+        lines.append(
+            _line(
+                f"workers 2 + redis: gap p99 (s; tick {tick} s)", n, lv["gap_s"]["p99"], round(1.05 * tick, 3)
+            )
+        )
         lines.append(_line("workers 2 + redis: silent streams", n, lv["silent_streams"], 0))
         failed = lv.get("failed_at_open", 0)
         lines.append(_line("workers 2 + redis: streams failed at open", n, failed, 0))
@@ -109,7 +113,11 @@ def relay_goals(levels: Sequence[Level]) -> list[dict[str, Any]]:
     if relay is None:
         return []
     value = relay["relay"].get("server_cpu_us_per_token")
-    return [_line("relay: server CPU per engine token (µs)", relay["n"], value, 40.0)]
+    line = _line("relay: server CPU per engine token (µs)", relay["n"], value, 40.0)
+    before = next((lv for lv in levels if lv["design"] == "before-relay"), None)
+    if before is not None:
+        line["against"] = f"before: {before['relay'].get('server_cpu_us_per_token')} µs, same run"
+    return [line]
 
 
 def goals(levels: Sequence[Level], tick_s: float) -> list[dict[str, Any]]:

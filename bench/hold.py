@@ -36,10 +36,25 @@ HOLD_PROFILE_TTFT = "3600"
 """The hold stand-in's time to first token (s): nothing is generated while a level runs."""
 WAVE = 500
 INTERVAL_S = 0.5
+"""Up to 2,000 streams: 1,000 opens a second. Larger levels open 250 a second (``LARGE_INTERVAL_S``),
+the rate a server process takes them in while it keeps the open ones ticking."""
+LARGE_INTERVAL_S = 2.0
 SETTLE_S = 3.0
-"""After the last wave, time for every stream to reach its waiting state before memory is read."""
+"""After the last stream's first event, time for every stream to reach its waiting state before
+memory is read."""
 HOLD_S = 8.0
 """How long the streams stay open after the last wave (the CPU and cadence window)."""
+
+
+def opens(n: int, tag: str) -> Opens:
+    interval = INTERVAL_S if n <= 2000 else LARGE_INTERVAL_S
+    return Opens(WAVE, interval, SETTLE_S + HOLD_S + n / 1000, tag=tag)
+
+
+GENERATION_TICK_S = 1.2
+TICKS = ("--tick-retrieval", "0.8", "--tick-generation", str(GENERATION_TICK_S))
+"""The --workers level runs the server's default tick intervals: its held streams wait in the
+generation stage (for a slot or a first token), ticking every 1.2 s; its goal is gap p99 ≤ 1.05 × that."""
 
 
 def start_hold_standin() -> tuple[Proc, str]:
@@ -50,7 +65,8 @@ def start_hold_standin() -> tuple[Proc, str]:
 def figures(d: Drive, settings: Settings) -> dict[str, Any]:
     out = _head(d, settings)
     ramp_end = d.t0 + d.ramp_s
-    t_memory = ramp_end + SETTLE_S
+    firsts = [s.events[0][analysis.RECEIVED] for s in d.streams if s.events]
+    t_memory = min(max([ramp_end, *firsts]) + SETTLE_S, d.t_end - 1.0)
     before, at = d.sampler.at(d.t0), d.sampler.at(t_memory)
 
     def rss(row: dict[str, tuple[float, int]]) -> int:
@@ -64,18 +80,28 @@ def figures(d: Drive, settings: Settings) -> dict[str, Any]:
     held_s = analysis.stream_seconds(d.streams, d.t_end) - analysis.stream_seconds(d.streams, t_memory)
     window = max(d.t_end - d.t0, 1e-9)
     machine = end["machine"][0] - before["machine"][0]
-    ours = cpu(end) - cpu(before) + sum(
-        end.get(f"client{i}", (0.0, 0))[0] - before.get(f"client{i}", (0.0, 0))[0] for i in range(d.clients)
+    ours = (
+        cpu(end)
+        - cpu(before)
+        + sum(
+            end.get(f"client{i}", (0.0, 0))[0] - before.get(f"client{i}", (0.0, 0))[0]
+            for i in range(d.clients)
+        )
     )
     out["level"] = "hold"
     out["memory"] = {
+        "sampled_s_after_first_open": round(t_memory - d.t0, 2),
         "open_streams_at_sample": open_then,
         "server_rss_before_mib": round(rss(before) / 2**20, 1),
         "server_rss_held_mib": round(rss(at) / 2**20, 1),
-        "server_kib_per_open_stream": round((rss(at) - rss(before)) / 1024 / open_then, 2) if open_then else None,
+        "server_kib_per_open_stream": round((rss(at) - rss(before)) / 1024 / open_then, 2)
+        if open_then
+        else None,
     }
     out["costs"] = {
-        "server_cpu_us_per_stream_s_held": round((cpu(end) - cpu(at)) * 1e6 / held_s, 1) if held_s > 1 else None,
+        "server_cpu_us_per_stream_s_held": round((cpu(end) - cpu(at)) * 1e6 / held_s, 1)
+        if held_s > 1
+        else None,
         "server_cpu_s": round(cpu(end) - cpu(before), 2),
         "other_cpu_share": round(max(machine - ours, 0.0) / (window * costs.cores()), 3),
     }
@@ -86,9 +112,8 @@ def figures(d: Drive, settings: Settings) -> dict[str, Any]:
 
 def run_hold(settings: Settings, standin: Proc, design: str, n: int, level: int) -> dict[str, Any]:
     """``n`` streams of ``design`` held open on the hold stand-in (``settings.standin_url`` is its)."""
-    opens = Opens(WAVE, INTERVAL_S, SETTLE_S + HOLD_S, tag="hold")
     extra = ("--hold",) if design == "bare" else ()
-    d = drive(settings, standin, design, n, level, extra, opens=opens)
+    d = drive(settings, standin, design, n, level, extra, opens=opens(n, "hold"))
     return figures(d, settings)
 
 
@@ -99,12 +124,13 @@ def run_workers(settings: Settings, standin: Proc, n: int, level: int, workers: 
         shutil.rmtree(folder)
     redis, url = start_redis(Path(folder))
     try:
-        opens = Opens(WAVE, INTERVAL_S, SETTLE_S + HOLD_S, tag=f"workers{workers}")
-        extra = ("--workers", str(workers), "--event-log", url)
-        d = drive(dataclasses.replace(settings), standin, "qianshi", n, level, extra, opens=opens)
+        extra = ("--workers", str(workers), "--event-log", url, *TICKS)
+        ticking = dataclasses.replace(settings, tick_s=GENERATION_TICK_S)  # gaps judged against it
+        d = drive(ticking, standin, "qianshi", n, level, extra, opens=opens(n, f"workers{workers}"))
     finally:
         redis.stop()
-    out = figures(d, settings)
+    out = figures(d, ticking)
+    out["tick_s"] = GENERATION_TICK_S
     out["level"] = "workers"
     out["design"] = f"qianshi --workers {workers} (redis)"
     out["workers"] = workers

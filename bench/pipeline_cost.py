@@ -8,6 +8,9 @@ write). Calls arrive one per loop turn, as grpc.aio hands them over.
 
 - ``cpu``: process CPU per task over a burst of N (after a warm-up), events per task, and how many
   asyncio tasks, timers and futures a task creates (counted on the loop).
+- ``relay``: N tasks relaying long answers from the vLLM stand-in (another process) at once: process
+  CPU per engine token and per text delta, from the first token to the last (the pipeline's side of
+  the relay level, without gRPC's writes).
 - ``memory``: N tasks held open while they wait for a generation slot (an engine that never answers,
   64 slots, as the sweep's streams mostly are), ``tracemalloc`` per open task, by the module that
   allocated it. grpc.aio's own per-call memory is in its C core, invisible here: the sweep measures
@@ -15,6 +18,7 @@ write). Calls arrive one per loop turn, as grpc.aio hands them over.
 
     python -m bench.pipeline_cost cpu --state-dir bench/results/.state/index --n 1000
     python -m bench.pipeline_cost memory --state-dir bench/results/.state/index --n 1000
+    python -m bench.pipeline_cost relay --state-dir bench/results/.state/index --n 100
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import asyncio
 import contextlib
 import json
 import linecache
+import os
 import random
 import shutil
 import tempfile
@@ -35,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from qianshi.server.backends.generation.grounded.generator import GroundedGenerator
+from qianshi.server.backends.generation.openai_api import OpenAIGenerator
 from qianshi.server.backends.retrieval.embedded import EmbeddedRetriever
 from qianshi.server.backends.retrieval.store_copy import copy_tree
 from qianshi.server.domain import GenerationChunk, GenerationRequest, Query
@@ -81,18 +87,27 @@ class _Counts:
             setattr(loop, name, counted)
 
 
-async def _world(state: Path, llm: str, n: int) -> tuple[Interpreter, MeteredEventLog, dict[str, Any]]:
+async def _world(
+    state: Path, llm: str, n: int, url: str = ""
+) -> tuple[Interpreter, MeteredEventLog, dict[str, Any]]:
     retriever = EmbeddedRetriever(state / "qdrant", cache_dir=state / "cache")
     retriever.launch()
     await retriever.start()
     grounded = llm == "grounded"
     generator: Any = GroundedGenerator(pace_s=0) if grounded else _Silent()
+    if llm == "openai":
+        generator = OpenAIGenerator(url, "standin:tokens=500,ttft=0.3")
     interpreter = Interpreter(
         retriever,
         generator,
         Estimates(state / "estimates.json"),
-        PipelineConfig(tick_retrieval_s=0.8, tick_generation_s=0.8, work_through_generation=grounded),
-        slots=None if grounded else GenerationSlots(64, n),
+        PipelineConfig(
+            tick_retrieval_s=0.8,
+            tick_generation_s=0.8,
+            work_through_generation=grounded,
+            coalesce_window_s=float(os.environ.get("COALESCE_WINDOW_S", "0.04")),
+        ),
+        slots=None if grounded else GenerationSlots(max(64, n), n),
         work=WorkQueue(),
     )
     events = MeteredEventLog(MemoryEventLog(), LogContext(), ServerMetrics())
@@ -203,6 +218,27 @@ def _rss() -> int:
     return 0
 
 
+async def relay(state: Path, n: int, url: str) -> dict[str, Any]:
+    interpreter, events, sets = await _world(state, "openai", n, url)
+    specs = _specs(sets, n)
+    async with Registry(interpreter, events, max_active=2 * n + 100) as registry:
+        await _burst(registry, specs[:4], Counter())  # warm-up: the connection pool, caches
+        kinds: Counter[str] = Counter()
+        cpu0 = time.process_time()
+        await _burst(registry, specs, kinds)
+        cpu_s = time.process_time() - cpu0
+    await interpreter.generator.aclose()
+    await interpreter.retriever.aclose()
+    tokens = 500 * n
+    return {
+        "n": n,
+        "cpu_us_per_token": round(cpu_s * 1e6 / tokens, 1),
+        "cpu_us_per_delta": round(cpu_s * 1e6 / max(kinds["text_delta"], 1), 1),
+        "tokens_per_delta": round(tokens / max(kinds["text_delta"], 1), 2),
+        "events": dict(kinds),
+    }
+
+
 def _owner(trace: tracemalloc.Traceback) -> str:
     """The innermost frame in Qianshi's code (else in asyncio; else the innermost), as file:line."""
     frames = list(reversed(trace))  # tracemalloc lists the oldest frame first
@@ -218,7 +254,7 @@ def _owner(trace: tracemalloc.Traceback) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m bench.pipeline_cost", description=__doc__.split("\n\n")[0])
-    p.add_argument("what", choices=("cpu", "memory"))
+    p.add_argument("what", choices=("cpu", "memory", "relay"))
     p.add_argument("--state-dir", type=Path, required=True, help="a built state folder (copied first)")
     p.add_argument("--n", type=int, default=1000)
     p.add_argument("--top", type=int, default=25)
@@ -230,6 +266,14 @@ def main(argv: list[str] | None = None) -> None:
             shutil.rmtree(state / "cache" / "locks")
         if args.what == "cpu":
             result = asyncio.run(cpu(state, args.n))
+        elif args.what == "relay":
+            from bench.procs import start_standin
+
+            standin, url = start_standin("0.3", 50.0, 500)
+            try:
+                result = asyncio.run(relay(state, args.n, url))
+            finally:
+                standin.stop()
         else:
             rss = asyncio.run(memory(state, args.n, args.top, trace=False))
             result = {**asyncio.run(memory(state, args.n, args.top)), **rss}

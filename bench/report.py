@@ -186,7 +186,7 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
         if "clause_ms" in relay:
             row["relay_clause_ms"] = [relay["clause_ms"]["p50"], relay["clause_ms"]["p99"]]
             row["relay_all_ms"] = [relay["all_ms"]["p50"], relay["all_ms"]["p99"]]
-        if lv["design"] == "qianshi-relay":
+        if lv["design"].endswith("-relay"):
             row["relay_window_s"] = relay.get("window_s")
             row["generating_streams_min"] = relay.get("generating_streams_min")
             row["cpu_us_per_delta"] = relay.get("server_cpu_us_per_delta")

@@ -31,7 +31,9 @@ class BareService(BaselineService):
     ) -> None:
         events = Events(self.next_task_id(), "grounded")
         if self.hold:
-            await context.write(events.make(events_pb2.STAGE_ACCEPTED, 0.0, "accepted", accepted=events_pb2.Accepted()))
+            await context.write(
+                events.make(events_pb2.STAGE_ACCEPTED, 0.0, "accepted", accepted=events_pb2.Accepted())
+            )
             await asyncio.Event().wait()
         text = "此籤大吉，婚姻可成。" * 12
         for event in (

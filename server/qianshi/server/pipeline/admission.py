@@ -233,15 +233,26 @@ def place(
 
 
 def arrive(work: WorkQueue | None, task_id: str, emitter: Emitter, now: float) -> asyncio.Future[None] | None:
-    """A task arrives at the work queue: None when it may work at once, else the turn to wait for
-    (its place and expected wait are then in the ETA of the ``accepted`` event already)."""
+    """A task arrives at the work queue's light line (its poem): None when it may go on at once, else
+    the turn to wait for (its place and expected wait are then in the ETA of the ``accepted`` event
+    already)."""
     if work is None:
         return None
     work.arrived()
+    turn = work.join(task_id, light=True)
+    if turn is not None:
+        emitter.queue_position = place(work, task_id, emitter, now, _no_wait)
+    return turn
+
+
+def queue_for_work(work: WorkQueue | None, task_id: str, emitter: Emitter) -> asyncio.Future[None] | None:
+    """After its poem, the task joins the work queue's heavy line (the search and the writing): None
+    when it may work at once, else the turn to wait for (its place and expected wait go to its ETA)."""
+    if work is None:
+        return None
     turn = work.join(task_id)
-    if turn is not None:  # it is the last in line
-        emitter.queue_position = work.queued
-        emitter.progress.waiting(work.expected_wait(work.queued) or 0.0, now)
+    if turn is not None:
+        emitter.queue_position = place(work, task_id, emitter, time.monotonic(), _no_wait)
     return turn
 
 

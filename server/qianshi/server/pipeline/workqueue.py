@@ -28,6 +28,14 @@ crowded. Measured with 1,000 calls opened within a second (waves of 250 every 0.
 grpc.aio alone writing the same ten events per call, in the same run on a quiet machine: first event
 p99 4-9× the bare server's without the queue, 0.8-1.0× with it (bench/README.md).
 
+Two lines, served in order. The *light* line holds the poem: an exact look-up and two events, so once
+the crowd is in, every waiting task gets its poem (``LIGHT_PER_TURN`` tasks a turn, none of them
+holding a slot) before anyone's search and writing start from the *heavy* line, ``limit`` at a time.
+Why a line for it at all: sent at once on arrival, the poem's two events tripled the writes made while
+the crowd is still being taken in, and the 1,000th caller's first event came 2.7-7.4 s late (grpc.aio
+alone: 1.6-2.2 s, same runs); sent after the rest of the work, it reached the 1,000th caller at
+2.4-5.7 s (bench/README.md).
+
 A waiting task ticks with its place in the queue like one waiting for a generation slot
 (``admission.wait_for_turn``), and :meth:`WorkQueue.expected_wait` turns the place into seconds from
 the pace at which it serves (how long a task holds its slot), so the ETA counts the wait.
@@ -45,8 +53,10 @@ LIMIT = 2
 """Tasks working at once: each turn of the loop holds at most this many tasks' steps."""
 QUIET_S = 0.005
 """No call for this long: the crowd is in (calls of a crowd arrive well under a millisecond apart)."""
-QUIET_TURNS = int(__import__("os").environ.get("QIANSHI_QUIET_TURNS", "4"))  # EXPERIMENT
+QUIET_TURNS = 4
 """Nor for this many turns of the loop (grpc.aio takes a waiting call in three or four)."""
+LIGHT_PER_TURN = 32
+"""Tasks of the light line let through per turn of the loop (a turn stays short: ~3 ms of events)."""
 MAX_DEFER_S = 1.0
 """The longest a task's work waits for a pause in arrivals (a wave of 250 calls is in after 0.1-0.3 s;
 forcing work earlier made the later waves wait seconds for their first event)."""
@@ -78,6 +88,7 @@ class WorkQueue:
         self._before_last = float("-inf")
         self._working: set[str] = set()
         self._waiting: Line[tuple[float, asyncio.Future[None]]] = Line()
+        self._light: Line[tuple[float, asyncio.Future[None]]] = Line()
         self._pace = Pace(limit, fallback_interval_s)
         self._since: dict[str, float] = {}
         self._timer: asyncio.Handle | None = None
@@ -90,26 +101,30 @@ class WorkQueue:
 
     @property
     def queued(self) -> int:
-        return len(self._waiting)
+        return len(self._waiting) + len(self._light)
 
     def arrived(self) -> None:
         """A call was accepted (its task will ``join`` next)."""
         self._before_last, self._last_arrival = self._last_arrival, self._clock()
         self._quiet_turns = 0
 
-    def join(self, task_id: str) -> asyncio.Future[None] | None:
-        """Start working now (None), or wait in the queue: the future is done when it is the task's turn."""
+    def join(self, task_id: str, *, light: bool = False) -> asyncio.Future[None] | None:
+        """Start now (None), or wait in the queue: the future is done when it is the task's turn.
+        ``light``: the step is the poem (no slot is held; see the module docstring)."""
         if task_id in self._working:
             return None
         now = self._clock()
         # Its own arrival does not hold a task back (a lone call works at once): another's does.
-        if not self._waiting and len(self._working) < self.limit and now - self._before_last >= self.quiet_s:
-            self._admit(task_id, now)
+        calm = not self._waiting and not self._light and now - self._before_last >= self.quiet_s
+        if calm and (light or len(self._working) < self.limit):
+            if not light:
+                self._admit(task_id, now)
             return None
-        entry = self._waiting.get(task_id)
+        line = self._light if light else self._waiting
+        entry = line.get(task_id)
         if entry is None:
             entry = (now, asyncio.get_running_loop().create_future())
-            self._waiting.push(task_id, entry)
+            line.push(task_id, entry)
             self._schedule(0.0)
         return entry[1]
 
@@ -123,13 +138,14 @@ class WorkQueue:
 
     def position(self, task_id: str) -> int:
         """1-based place in the queue; 0 when the task is not waiting."""
-        return self._waiting.place(task_id)
+        return self._light.place(task_id) or self._waiting.place(task_id)
 
     def release(self, task_id: str) -> None:
         """The task's work is done (or it left the queue); idempotent."""
-        entry = self._waiting.remove(task_id)
-        if entry is not None:
-            entry[1].cancel()
+        for line in (self._light, self._waiting):
+            entry = line.remove(task_id)
+            if entry is not None:
+                entry[1].cancel()
         if task_id in self._working:
             self._working.discard(task_id)
             self._pace.held(self._clock() - self._since.pop(task_id))
@@ -156,21 +172,41 @@ class WorkQueue:
         self._timer = None
         self._quiet_turns += 1  # it runs a turn after it was scheduled, and once per turn at most
         now = self._clock()
+        light = 0
+        while self._light and light < LIGHT_PER_TURN:
+            task_id, (since, turn) = self._light.first()
+            if not self._may_start(since, now):
+                return
+            self._light.pop_first()
+            if not turn.done():  # else its waiter was cancelled and is on its way out
+                turn.set_result(None)
+                light += 1
+        if self._light:
+            self._schedule(0.0)  # the rest of them next turn, before any heavy work
+            return
         while self._waiting and len(self._working) < self.limit:
             task_id, (since, turn) = self._waiting.first()
-            if now - since < self.max_defer_s:
-                quiet_for = now - self._last_arrival
-                if quiet_for < self.quiet_s:
-                    self._schedule(min(self.quiet_s - quiet_for, since + self.max_defer_s - now))
-                    return
-                if self._quiet_turns < QUIET_TURNS:
-                    self._schedule(0.0)  # look again next turn
-                    return
+            if not self._may_start(since, now):
+                return
             self._waiting.pop_first()
             if turn.done():  # its waiter was cancelled and is on its way out
                 continue
             self._admit(task_id, now)
             turn.set_result(None)
+
+    def _may_start(self, since: float, now: float) -> bool:
+        """Whether the crowd is in (or the first in line has waited long enough); if not, the
+        dispatcher is scheduled to look again."""
+        if now - since >= self.max_defer_s:
+            return True
+        quiet_for = now - self._last_arrival
+        if quiet_for < self.quiet_s:
+            self._schedule(min(self.quiet_s - quiet_for, since + self.max_defer_s - now))
+            return False
+        if self._quiet_turns < QUIET_TURNS:
+            self._schedule(0.0)  # look again next turn
+            return False
+        return True
 
 
 class Pace:

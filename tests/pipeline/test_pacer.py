@@ -40,13 +40,20 @@ def ticks(log: MemoryEventLog, task_id: str) -> list[ev.Event]:
     return [e for e in log._logs[task_id].events if isinstance(e.payload, ev.Tick)]
 
 
+async def tick_saying(log: MemoryEventLog, task_id: str, message: str) -> ev.Event:
+    """The first tick of the task that says ``message`` (waits for it on the log)."""
+    async for event in log.follow(task_id, 0):
+        if isinstance(event.payload, ev.Tick) and event.message == message:
+            return event
+    raise AssertionError("the log ended")
+
+
 async def test_each_task_ticks_at_its_own_interval_whatever_the_others_wait_for():
     log, pacer = MemoryEventLog(), Pacer()
     slow, fast = await emitter_for(log, "slow"), await emitter_for(log, "fast")
     async with running(pacer), asyncio.timeout(10):
         with pacer.pacing(slow, 0.5, lambda now: "slow"), pacer.pacing(fast, 0.02, lambda now: "fast"):
-            while not ticks(log, "slow"):
-                await asyncio.sleep(0.005)
+            await tick_saying(log, "slow", "slow")
     # the slow task's entry was armed first; the fast one's ticks were never held back to its time
     assert len(ticks(log, "fast")) >= 5
     assert [e.message for e in ticks(log, "slow")] == ["slow"]
@@ -62,8 +69,7 @@ async def test_a_task_that_spoke_meanwhile_does_not_hold_back_the_others():
             await asyncio.sleep(0.1)
             other = await emitter_for(log, "other")  # due after the spoken one's entry, long before its next
             with pacer.pacing(other, 0.1, lambda now: "other"):
-                while not [e for e in ticks(log, "spoke") if e.message == "spoke"]:
-                    await asyncio.sleep(0.01)
+                await tick_saying(log, "spoke", "spoke")
     assert len(ticks(log, "other")) >= 3  # each 0.1 s, not at the moved entry's time
 
 
@@ -76,8 +82,7 @@ async def test_an_event_meanwhile_postpones_the_tick_and_leaving_stops_them():
                 await emitter.emit(ev.Tick(0.0), "spoken")
                 await asyncio.sleep(0.01)
             assert not [e for e in ticks(log, "t") if e.message == "quiet"]
-            while not [e for e in ticks(log, "t") if e.message == "quiet"]:
-                await asyncio.sleep(0.01)
+            await tick_saying(log, "t", "quiet")
         count = len(log._logs["t"].events)
         await asyncio.sleep(0.15)
         assert len(log._logs["t"].events) == count  # not paced any more
@@ -92,12 +97,15 @@ class _SlowLog:
     def __init__(self) -> None:
         self.events: list[ev.Event] = []
         self.fail: Exception | None = None
+        self.three = asyncio.Event()
 
     async def append(self, event: ev.Event) -> None:
-        await asyncio.sleep(0.001)
+        await asyncio.sleep(0)  # it waits, as a round trip would
         if self.fail is not None:
             raise self.fail
         self.events.append(event)
+        if len(self.events) >= 3:
+            self.three.set()
 
 
 async def test_ticks_whose_append_waits_are_finished_by_the_pacer():
@@ -105,8 +113,7 @@ async def test_ticks_whose_append_waits_are_finished_by_the_pacer():
     emitter = await emitter_for(log, "t")
     async with running(pacer), asyncio.timeout(10):
         with pacer.pacing(emitter, 0.02, lambda now: "waiting"):
-            while len(log.events) < 3:
-                await asyncio.sleep(0.01)
+            await log.three.wait()
     assert [e.seq for e in log.events][:3] == [1, 2, 3]  # in order, none lost
 
 

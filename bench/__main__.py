@@ -103,6 +103,9 @@ def parser() -> argparse.ArgumentParser:
         "--hold-designs", default="qianshi,bare,naive,threadpool", help="designs of the hold levels"
     )
     r.add_argument(
+        "--hold-large-designs", default="qianshi,bare", help="designs of the hold levels above 2,000 streams"
+    )
+    r.add_argument(
         "--workers-n", type=int, default=0, help="streams of the --workers 2 + Redis level (0: none)"
     )
     vllm_bench.parser(sub)
@@ -144,6 +147,7 @@ def settings_from(args: argparse.Namespace) -> tuple[Settings, str]:
         hold_designs=[d.strip() for d in args.hold_designs.split(",") if d.strip()]
         + (["before"] if args.before and args.hold_levels else []),
         workers_n=args.workers_n,
+        hold_large_designs=[d.strip() for d in args.hold_large_designs.split(",") if d.strip()],
     )
     unknown_hold = set(settings.hold_designs) - set(HOLD_DESIGNS)
     if unknown_hold:
@@ -267,7 +271,8 @@ def _hold_levels(settings: Settings, base: int) -> list[dict[str, Any]]:
     held = dataclasses.replace(settings, standin_url=url)
     try:
         for k, n in enumerate(settings.hold_ns):
-            for design in settings.hold_designs:
+            designs = settings.hold_designs if n <= 2000 else settings.hold_large_designs
+            for design in (d for d in designs if d in HOLD_DESIGNS):
                 print(f"[bench] hold {design} N={n:,} …", file=sys.stderr, flush=True)
                 level = base + k * len(HOLD_DESIGNS) + HOLD_DESIGNS.index(design)
                 out.append(hold.run_hold(held, standin, design, n, level))

@@ -28,7 +28,6 @@ import asyncio
 import contextlib
 import json
 import linecache
-import os
 import random
 import shutil
 import tempfile
@@ -56,6 +55,9 @@ from qianshi.server.tasks.memory_log import MemoryEventLog
 from qianshi.server.tasks.registry import Registry
 
 from bench.run import QUESTIONS
+
+WINDOW_S = [0.04]
+"""The coalescing window of the tasks (``--window``)."""
 
 
 class _Silent:
@@ -105,7 +107,7 @@ async def _world(
             tick_retrieval_s=0.8,
             tick_generation_s=0.8,
             work_through_generation=grounded,
-            coalesce_window_s=float(os.environ.get("COALESCE_WINDOW_S", "0.04")),
+            coalesce_window_s=WINDOW_S[0],
         ),
         slots=None if grounded else GenerationSlots(max(64, n), n),
         work=WorkQueue(),
@@ -258,7 +260,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--state-dir", type=Path, required=True, help="a built state folder (copied first)")
     p.add_argument("--n", type=int, default=1000)
     p.add_argument("--top", type=int, default=25)
+    p.add_argument("--window", type=float, default=0.04, help="coalescing window (s) of the relay")
     args = p.parse_args(argv)
+    WINDOW_S[0] = args.window
     with tempfile.TemporaryDirectory(prefix="pipeline-cost-") as tmp:
         state = Path(tmp) / "state"
         copy_tree(args.state_dir.expanduser(), state)

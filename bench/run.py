@@ -88,6 +88,8 @@ class Settings:
     hold_ns: list[int] = field(default_factory=list)
     """Hold levels (hold.py): N streams kept open, memory per open stream."""
     hold_designs: list[str] = field(default_factory=list)
+    hold_large_designs: list[str] = field(default_factory=list)
+    """The designs of the hold levels above 2,000 streams (the baselines' servers take long to fill)."""
     workers_n: int = 0
     """Streams of the ``--workers 2`` + Redis level (hold.py); 0: none."""
     standin_url: str = ""

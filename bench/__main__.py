@@ -106,6 +106,9 @@ def parser() -> argparse.ArgumentParser:
         "--hold-large-designs", default="qianshi,bare", help="designs of the hold levels above 2,000 streams"
     )
     r.add_argument(
+        "--burst-rounds", type=int, default=1, help="rounds of the burst levels, designs interleaved (median)"
+    )
+    r.add_argument(
         "--workers-n", type=int, default=0, help="streams of the --workers 2 + Redis level (0: none)"
     )
     vllm_bench.parser(sub)
@@ -148,6 +151,7 @@ def settings_from(args: argparse.Namespace) -> tuple[Settings, str]:
         + (["before"] if args.before and args.hold_levels else []),
         workers_n=args.workers_n,
         hold_large_designs=[d.strip() for d in args.hold_large_designs.split(",") if d.strip()],
+        burst_rounds=max(1, args.burst_rounds),
     )
     unknown_hold = set(settings.hold_designs) - set(HOLD_DESIGNS)
     if unknown_hold:
@@ -183,11 +187,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 level = len(settings.ns) * len(DESIGNS) + (k * 97)
                 levels.append(run_relay(settings, standin, relay_n, level, design))
         base = (len(settings.ns) + 1) * len(DESIGNS)
-        for k, n in enumerate(settings.burst_ns):
-            for design in settings.burst_designs:
-                print(f"[bench] burst {design} N={n:,} …", file=sys.stderr, flush=True)
-                level = base + k * len(BURST_DESIGNS) + BURST_DESIGNS.index(design)
-                levels.append(burst.run_burst(settings, standin, design, n, level))
+        rounds: list[dict[str, Any]] = []
+        for r in range(settings.burst_rounds):
+            for k, n in enumerate(settings.burst_ns):
+                for design in _rotated(settings.burst_designs, r):
+                    print(f"[bench] burst {design} N={n:,} (round {r + 1}) …", file=sys.stderr, flush=True)
+                    level = base + k * len(BURST_DESIGNS) + BURST_DESIGNS.index(design)
+                    rounds.append({**burst.run_burst(settings, standin, design, n, level), "round": r + 1})
+        levels += burst.merge_rounds(rounds)
         if settings.burst_ns and "qianshi" in settings.burst_designs:
             print("[bench] solo …", file=sys.stderr, flush=True)
             levels.append(
@@ -243,7 +250,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             },
             "warmup_tasks": settings.warmup_tasks,
             "relay": {"n": settings.relay_n, "standin_profile": settings.relay_profile},
-            "burst": {"ns": settings.burst_ns, "designs": settings.burst_designs},
+            "burst": {
+                "ns": settings.burst_ns,
+                "designs": settings.burst_designs,
+                "rounds": settings.burst_rounds,
+            },
         },
         "levels": [{k: v for k, v in level.items() if k != "_"} for level in levels],
         "startup": startups,
@@ -260,6 +271,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     (settings.out / f"report-{stamp}.json").write_text(text)
     (settings.out / "latest.json").write_text(text)
     return report
+
+
+def _rotated(designs: list[str], by: int) -> list[str]:
+    """The designs in another order each round, so none always runs first (or last) on a busy host."""
+    k = by % len(designs) if designs else 0
+    return designs[k:] + designs[:k]
 
 
 def _hold_levels(settings: Settings, base: int) -> list[dict[str, Any]]:

@@ -81,6 +81,8 @@ class Settings:
     burst_ns: list[int] = field(default_factory=list)
     """Burst levels (burst.py): N streams opened within about a second, grounded generator."""
     burst_designs: list[str] = field(default_factory=list)
+    burst_rounds: int = 1
+    """Rounds of the burst levels, the designs interleaved; each figure is the median over the rounds."""
     before: Path | None = None
     """A checkout of the code before this change, with its own .venv (the ``before`` design)."""
     profile: bool = False

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from qianshi.server.pipeline.eventlog import TaskMeta
-from qianshi.server.tasks.redis_log import RedisEventLog
+from qianshi.server.tasks.redis.log import RedisEventLog
 
 from bench.scale_out_procs import Load, start_redis, write_report
 
@@ -48,7 +48,7 @@ def designs(log: RedisEventLog, run: str) -> dict[str, Start]:
         return await log.create(TaskMeta(f"t_{run}_n{i}", "alice", ""))
 
     async def before(i: int) -> Any:
-        key = f"{log.prefix}:task:t_{run}_b{i}:meta"
+        key = log.keys.meta(f"t_{run}_b{i}")
         async with log._redis.pipeline(transaction=True) as pipe:
             pipe.hset(key, mapping={"owner": "alice", "request_id": f"req-{run}-b{i}"})
             pipe.expire(key, int(log.create_ttl_s))

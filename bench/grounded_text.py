@@ -42,8 +42,9 @@ from typing import Any
 from qianshi.server.backends.generation.grounded.generator import compose_chunks
 from qianshi.server.backends.retrieval.corpus import load_shipped_corpus
 from qianshi.server.backends.retrieval.passages import passages_of
-from qianshi.server.domain import GenerationRequest, Passage, PassageKind, Poem, PoemSet
-from qianshi.server.pipeline.categories.infer import resolve
+from qianshi.server.domain import Passage, PassageKind, Poem, PoemSet
+from qianshi.server.reading.categories.infer import resolve
+from qianshi.server.writing import GenerationRequest
 
 QUESTIONS: tuple[tuple[str, str], ...] = (
     ("zh-Hant", "今年適合結婚嗎？"),

@@ -27,6 +27,7 @@ from typing import Any
 
 import grpc
 import redis.asyncio as aioredis
+from qianshi.server.tasks.redis.scripts import Keys
 from qianshi.v1 import interpret_service_pb2 as pb
 from qianshi.v1 import interpret_service_pb2_grpc
 
@@ -59,10 +60,10 @@ async def one_round(runner: Proc, port: int, watcher_port: int, redis: aioredis.
         watch = Stub(on_watcher).Watch(pb.WatchRequest(task_id=first.task_id), timeout=120)
         while not (await watch.read()).HasField("text_delta"):
             pass
-        replica = (await redis.hget(f"qianshi:task:{first.task_id}:meta", "replica")).decode()
+        replica = (await redis.hget(Keys("qianshi").meta(first.task_id), "replica")).decode()
         runner.popen.kill()
         killed = time.time()
-        pttl_ms = await redis.pttl(f"qianshi:replica:{replica}")
+        pttl_ms = await redis.pttl(Keys("qianshi").lease(replica))
         expiry = killed + max(pttl_ms, 0) / 1000
         call.cancel()
         while True:

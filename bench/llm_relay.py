@@ -44,12 +44,12 @@ from typing import Any
 import httpx
 from qianshi.server.backends.generation import openai_api
 from qianshi.server.backends.generation.openai_api import OpenAIGenerator
-from qianshi.server.domain import GenerationRequest
 from qianshi.server.pipeline import events as ev
 from qianshi.server.pipeline.estimates import Estimates
 from qianshi.server.pipeline.interpret import Interpreter, PipelineConfig
 from qianshi.server.tasks.memory_log import MemoryEventLog
 from qianshi.server.tasks.registry import Registry
+from qianshi.server.writing import GenerationRequest
 
 from tests.fakes import FakeRetriever, spec
 

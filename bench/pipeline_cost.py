@@ -42,7 +42,7 @@ from qianshi.server.backends.generation.grounded.generator import GroundedGenera
 from qianshi.server.backends.generation.openai_api import OpenAIGenerator
 from qianshi.server.backends.retrieval.embedded import EmbeddedRetriever
 from qianshi.server.backends.retrieval.store_copy import copy_tree
-from qianshi.server.domain import GenerationChunk, GenerationRequest, Query
+from qianshi.server.domain import Query
 from qianshi.server.observability.logs import LogContext
 from qianshi.server.observability.metrics import MeteredEventLog, ServerMetrics
 from qianshi.server.pipeline.admission import GenerationSlots
@@ -53,6 +53,7 @@ from qianshi.server.pipeline.workqueue import WorkQueue
 from qianshi.server.service import convert
 from qianshi.server.tasks.memory_log import MemoryEventLog
 from qianshi.server.tasks.registry import Registry
+from qianshi.server.writing import GenerationChunk, GenerationRequest
 
 from bench.run import QUESTIONS
 

@@ -23,7 +23,7 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("retrieval: engine search", ("qdrant_edge", "EdgeIndex.scores", "qdrant_client/", "_passages (bench/")),
     ("retrieval: query analysis (jieba)", ("retrieval/analyzer.py", "jieba/")),
     ("retrieval: query and ranking", ("retrieval/search.py", "retrieval/passages.py", "retrieval/embedded.py")),
-    ("category inference", ("pipeline/categories/",)),
+    ("category inference", ("reading/categories/",)),
     ("request validation", ("pipeline/requests.py", "service/convert.py:params", "convert.params")),
     ("grounded composition", ("generation/grounded/",)),
     ("coalescing", ("pipeline/coalesce.py", "pipeline/eager.py")),

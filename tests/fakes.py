@@ -8,8 +8,6 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from qianshi.server.domain import (
     CategoryChoice,
     CategorySource,
-    GenerationChunk,
-    GenerationRequest,
     Judgment,
     Passage,
     PassageKind,
@@ -19,6 +17,7 @@ from qianshi.server.domain import (
 )
 from qianshi.server.errors import NotFound
 from qianshi.server.pipeline.requests import TaskSpec
+from qianshi.server.writing import GenerationChunk, GenerationRequest
 
 SET = PoemSet("mazu60", "六十甲子籤", "Sixty Jiazi Oracle", 60, ("凡事", "婚姻", "治病"))
 POEM = Poem(

@@ -1,9 +1,11 @@
 """Dependencies flow one way (STYLE.md §2, DESIGN.md §1):
 
-    transport (service, gateway) → tasks → pipeline → backends → domain / errors / config
+    transport (service, gateway) → tasks → pipeline → backends → writing → reading → domain / errors / config
 
 ``observability`` watches the pipeline's events from the side (it may import the pipeline's event
-types), ``main``, ``wiring`` and ``ingest`` are the composition roots that may import anything. Below
+types). The composition roots ``main``, ``workers``, ``serving`` and ``wiring`` (and ``ingest``) may
+import any package, and each other in one direction only: ``main`` → ``workers`` → ``serving`` →
+``wiring``. ``config`` (the options) imports nothing of the project. Below
 the transport nothing imports gRPC, protobuf, the generated stubs or the web framework. Seams are owned
 by their user: the pipeline owns ``EventLog`` and never imports ``tasks``, which implements it. Inside
 ``backends``, retrieval and generation do not know each other; inside ``pipeline``, question
@@ -34,20 +36,33 @@ TRANSPORT_LIBS = (
     "starlette",
     "uvicorn",
     "sse_starlette",
+    "connectrpc",
+    "protobuf",  # protobuf-py, connectrpc's own message runtime (gateway/errors.py)
 )
-BASE = (P + "domain", P + "errors", P + "config")
+BASE = (P + "domain", P + "errors", P + "config", P + "chinese")
+WRITING = (P + "writing", P + "reading")
+"""What a generator is asked to write (``writing``) and the reading it writes from: below the pipeline
+and the backends, which both speak them, above ``domain``."""
 
 # package → (what it is, what of the project it may import besides itself and BASE)
 LAYOUT: dict[str, tuple[str, tuple[str, ...]]] = {
     "service": ("gRPC transport", (P + "tasks", P + "pipeline", P + "observability", "qianshi.v1")),
-    "gateway": ("HTTP/SSE transport", (P + "observability", "qianshi.client", "qianshi.v1")),
+    "gateway": (
+        "HTTP transport: SSE, gRPC-Web, Connect",
+        (P + "observability", "qianshi.client", "qianshi.v1"),
+    ),
     "tasks": ("registry and event logs", (P + "pipeline",)),
-    "pipeline": ("the task body", ()),
-    "pipeline/categories": ("question understanding", ()),
+    "tasks/redis": (
+        "the shared event log in Redis",
+        (P + "tasks.codec", P + "tasks.ids", P + "tasks.lost", P + "tasks.memory_log", P + "pipeline"),
+    ),
+    "pipeline": ("the task body", WRITING),
+    "reading": ("what the slip says to this question", ()),
+    "reading/categories": ("question understanding: the topic", ()),
     "backends": ("retrieval and generation", ()),
     "backends/retrieval": ("Qdrant retrieval", ()),
-    "backends/generation": ("the generators", ()),
-    "backends/generation/grounded": ("the grounded generator", ()),
+    "backends/generation": ("the generators", WRITING),
+    "backends/generation/grounded": ("the grounded generator", WRITING),
     "observability": ("metrics, tracing, logs", (P + "pipeline.events", P + "pipeline.eventlog")),
 }
 BELOW_TRANSPORT = [name for name in LAYOUT if name not in ("service", "gateway")]
@@ -101,8 +116,10 @@ def test_each_package_imports_only_what_lies_below_it(path: Path) -> None:
     package = str(path.parent.relative_to(SERVER))
     _, allowed = LAYOUT[package]
     own = dotted(package)
-    # a subpackage may use its parent package's modules (backends/generation/grounded → generation)
-    mine = (own, *ancestors(package)) if package.startswith("backends/generation") else (own,)
+    # a subpackage may use its parent package's modules (backends/generation/grounded → generation,
+    # reading/categories → reading)
+    nested = package.startswith(("backends/generation", "reading"))
+    mine = (own, *ancestors(package)) if nested else (own,)
     ok = (*mine, *BASE, *allowed)
     bad = {n for n in imports(path) if n.startswith("qianshi") and not starts(n, ok)}
     assert not bad, f"{case_id(path)} imports {sorted(bad)}"
@@ -114,20 +131,27 @@ def test_nothing_below_the_transport_speaks_grpc_protobuf_or_http(path: Path) ->
     assert not bad, f"{case_id(path)} imports {sorted(bad)}"
 
 
-@pytest.mark.parametrize("path", cases(["pipeline", "pipeline/categories"]), ids=case_id)
+@pytest.mark.parametrize("path", cases(["pipeline"]), ids=case_id)
 def test_the_pipeline_never_imports_the_tasks_that_run_it(path: Path) -> None:
     bad = {n for n in imports(path) if starts(n, (P + "tasks", P + "backends"))}
     assert not bad, f"{case_id(path)} imports {sorted(bad)}"
 
 
-@pytest.mark.parametrize("path", cases(["pipeline/categories"]), ids=case_id)
-def test_question_understanding_knows_nothing_of_the_task_body(path: Path) -> None:
+@pytest.mark.parametrize("path", cases(["reading", "reading/categories"]), ids=case_id)
+def test_the_reading_knows_nothing_of_the_task_body_or_the_writers(path: Path) -> None:
     bad = {
-        n
-        for n in imports(path)
-        if starts(n, (P + "pipeline",)) and not starts(n, (P + "pipeline.categories",))
+        n for n in imports(path) if starts(n, (P + "pipeline", P + "backends", P + "tasks", P + "writing"))
     }
     assert not bad, f"{case_id(path)} imports {sorted(bad)}"
+
+
+def test_writing_sits_on_the_reading_and_the_domain_only() -> None:
+    bad = {
+        n
+        for n in imports(SERVER / "writing.py")
+        if n.startswith("qianshi") and not starts(n, (P + "domain", P + "reading"))
+    }
+    assert not bad
 
 
 @pytest.mark.parametrize(
@@ -140,7 +164,24 @@ def test_retrieval_and_generation_do_not_know_each_other(package: str, other: st
         assert not bad, f"{case_id(path)} imports {sorted(bad)}"
 
 
-@pytest.mark.parametrize("name", ["domain.py", "errors.py"])
+ROOTS = ("main", "workers", "serving", "wiring")
+"""The composition roots, each importing only those after it."""
+
+
+@pytest.mark.parametrize("index", range(len(ROOTS)), ids=ROOTS)
+def test_the_composition_roots_import_each_other_one_way(index: int) -> None:
+    name = ROOTS[index]
+    earlier = tuple(P + root for root in ROOTS[:index])
+    bad = {n for n in imports(SERVER / f"{name}.py") if starts(n, earlier)}
+    assert not bad, f"{name}.py imports {sorted(bad)} (the roots import one way: {' → '.join(ROOTS)})"
+
+
+def test_config_imports_nothing_of_the_project() -> None:
+    bad = {n for n in imports(SERVER / "config.py") if n.startswith("qianshi") or starts(n, TRANSPORT_LIBS)}
+    assert not bad, f"config.py imports {sorted(bad)}"
+
+
+@pytest.mark.parametrize("name", ["domain.py", "errors.py", "chinese.py"])
 def test_shared_types_import_nothing_of_the_project(name: str) -> None:
     bad = {n for n in imports(SERVER / name) if n.startswith("qianshi") or starts(n, TRANSPORT_LIBS)}
     assert not bad

@@ -31,11 +31,12 @@ import httpx
 from qianshi.server.backends.generation.grounded.generator import compose_chunks
 from qianshi.server.backends.generation.prompt import build_messages
 from qianshi.server.backends.retrieval.embedded import EmbeddedRetriever
-from qianshi.server.domain import GenerationRequest, Passage, Poem, Query
-from qianshi.server.pipeline.categories import infer as categories
+from qianshi.server.domain import Passage, Poem, Query
 from qianshi.server.pipeline.requests import Limits, TaskSpec, validate
+from qianshi.server.reading.categories import infer as categories
 from qianshi.server.service import convert
 from qianshi.server.service.status import from_error, to_grpc
+from qianshi.server.writing import GenerationRequest
 from qianshi.v1 import events_pb2, interpret_service_pb2, interpret_service_pb2_grpc
 
 PASSAGES_LIMIT = 6

@@ -10,7 +10,7 @@ made no difference to what is measured.)
 
     python -m bench.baselines.old_engine --state-dir STATE [qianshi-server options …]
 
-runs the real ``qianshi-server`` (``qianshi.server.main.serve``) with this retriever; the local store
+runs the real ``qianshi-server`` (``qianshi.server.serving.serve``) with this retriever; the local store
 lives in ``STATE/qdrant-old``. Not for production.
 """
 
@@ -117,8 +117,8 @@ class OldEngineRetriever:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from qianshi.server.main import serve
     from qianshi.server.observability import logs
+    from qianshi.server.serving import serve
 
     args = config.parse(argv)
     logs.configure(args.log_level, args.log_format, sys.stderr)

@@ -29,8 +29,8 @@ from typing import Any
 import openai
 from qianshi.server.backends.generation import openai_errors
 from qianshi.server.backends.generation.prompt import PROMPT_VERSION, build_messages, estimate_tokens
-from qianshi.server.domain import GenerationChunk, GenerationRequest
 from qianshi.server.errors import BackendFailed, BackendTimeout, BackendUnavailable, QianshiError
+from qianshi.server.writing import GenerationChunk, GenerationRequest
 
 log = logging.getLogger(__name__)
 

@@ -336,11 +336,17 @@ class VLLMServer:
         enforce_eager: bool = False,
         name: str = "vllm",
         new_session: bool = False,
+        unpinned: bool = False,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/v1"
         argv = serve_command(python, model, self.port, enforce_eager=enforce_eager)
-        self.service = Service(name, argv, run.environment(), new_session=new_session)
+        env = run.environment()
+        if unpinned:
+            # Several vLLMs on one small host: "auto" pins each one's OpenMP thread to the same core
+            # (core 0 of two), where they starve each other; one thread each, left to the scheduler.
+            env.update(VLLM_CPU_OMP_THREADS_BIND="nobind", OMP_NUM_THREADS="1")
+        self.service = Service(name, argv, env, new_session=new_session)
         run.remember(self.service.pgid)
         self.started = time.monotonic()
         self.ready_s = 0.0

@@ -1,5 +1,5 @@
 """Smoke runs of the scale-out benchmarks (``python -m bench.lease_kill``, ``bench.claim_cost``,
-``bench.workers_rate``) so they cannot rot: tiny settings, the report's structure, never the speed.
+``bench.workers_rate``, ``bench.cluster_wait``) so they cannot rot: tiny settings, the report's structure, never the speed.
 They share the test session's built index (copied where the benchmarks look for theirs)."""
 
 from __future__ import annotations
@@ -48,3 +48,19 @@ def test_the_scale_out_benchmarks_run_and_report(built_state, tmp_path):
     )
     assert set(rate["median_streams_per_s"]) == {"workers_1", "workers_2"}
     assert all(r[0]["failed"] == 0 for r in rate["rounds"].values())
+
+
+@pytest.mark.timeout(300)
+def test_the_cluster_wait_benchmark_runs_and_reports(tmp_path):
+    if shutil.which("redis-server") is None or shutil.which("redis-cli") is None:
+        pytest.skip("redis-server or redis-cli is not installed")
+    command = [sys.executable, "-m", "bench.cluster_wait", "--out", str(tmp_path)]
+    command += ["--tasks", "2", "--events", "3", "--rounds", "1", "--kills", "1"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=280, check=False)
+    assert done.returncode == 0, done.stderr[-4000:]
+    report = json.loads(done.stdout)
+    assert Path(report["written"]).exists()
+    for level in ("at_once", "one_at_a_time"):
+        assert set(report[level]["designs"]) == {"xadd", "append", "append_wait"}
+        assert report[level]["designs"]["append_wait"]["terminal_latency_us"]["n"] >= 1
+    assert report["failover"]["kills"] == 1 and report["failover"]["replica_promoted_every_time"]

@@ -31,7 +31,20 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 GATEWAY_FLAGS = {"--listen", "--backend"}
 GATEWAY_ENV = {"QIANSHI_GATEWAY_LISTEN", "QIANSHI_GATEWAY_BACKEND"}
-SERVICES = {"qdrant", "vllm", "redis", "server", "envoy", "gateway", "prometheus", "grafana"}
+SERVICES = {
+    "qdrant",
+    "vllm-a",
+    "vllm-b",
+    "vllm-router",
+    "redis",
+    "server",
+    "envoy",
+    "gateway",
+    "prometheus",
+    "grafana",
+}
+ROUTER_FLAGS = {"--host", "--port", "--worker-urls", "--policy", "--prometheus-host", "--prometheus-port"}
+"""The vllm-router 0.1.17 flags deploy/ uses (tests/vllm/test_router.py runs the real one with them)."""
 
 
 def load(path: Path) -> Any:
@@ -105,12 +118,29 @@ def test_compose_has_the_topology(compose):
     services = compose["services"]
     assert set(services) == SERVICES
     assert services["server"]["deploy"]["replicas"] == 2
-    gpu = services["vllm"]["deploy"]["resources"]["reservations"]["devices"][0]
-    assert gpu["capabilities"] == ["gpu"]
-    assert "--model" in services["vllm"]["command"]
+    gpus = set()
+    for name in ("vllm-a", "vllm-b"):
+        gpu = services[name]["deploy"]["resources"]["reservations"]["devices"][0]
+        assert gpu["capabilities"] == ["gpu"]
+        gpus.update(gpu["device_ids"])
+        assert "--model" in services[name]["command"]
+        assert services[name]["image"].startswith("vllm/vllm-openai")
+    assert len(gpus) == 2  # one GPU each
     assert services["envoy"]["image"].startswith("envoyproxy/envoy")
     assert services["qdrant"]["image"].startswith("qdrant/qdrant")
-    assert services["vllm"]["image"].startswith("vllm/vllm-openai")
+
+
+def test_compose_puts_the_router_in_front_of_both_vllms(compose):
+    services = compose["services"]
+    router = services["vllm-router"]
+    command = router["command"]
+    assert flags(command) <= ROUTER_FLAGS
+    workers = command[command.index("--worker-urls") + 1 : command.index("--policy")]
+    assert workers == ["http://vllm-a:8000", "http://vllm-b:8000"]
+    assert set(router["depends_on"]) == {"vllm-a", "vllm-b"}
+    dockerfile = (DEPLOY / router["build"]["context"] / router["build"]["dockerfile"]).read_text()
+    assert "vllm-router==0.1.17" in dockerfile
+    assert "vllm-router" in services["server"]["depends_on"]
 
 
 def test_compose_references_only_what_it_defines(compose):
@@ -139,7 +169,7 @@ def test_compose_wires_the_server_to_its_backends(compose, server_help, gateway_
     args = dict(zip(server[1::2], server[2::2], strict=False))
     assert args["--qdrant-url"] == "http://qdrant:6333"
     assert args["--llm"] == "openai"
-    assert args["--llm-url"] == "http://vllm:8000/v1"
+    assert args["--llm-url"] == "http://vllm-router:8000/v1"
     assert args["--event-log"] == "redis://redis:6379/0"
     assert args["--metrics-listen"] == "0.0.0.0:9464"
     gateway = compose["services"]["gateway"]["command"]
@@ -221,6 +251,12 @@ def test_selectors_ports_and_probes_line_up(manifests):
                 assert port["targetPort"] in names
     server = next(d for d in deployments if d["metadata"]["name"] == "qianshi-server")
     assert server["spec"]["replicas"] == 2
+    router = next(d for d in deployments if d["metadata"]["name"] == "vllm-router")
+    argv = router["spec"]["template"]["spec"]["containers"][0]["args"]
+    workers = argv[argv.index("--worker-urls") + 1 : argv.index("--policy")]
+    services = {s["metadata"]["name"] for s in of_kind(manifests, "Service")}
+    assert [w.removeprefix("http://").split(":")[0] for w in workers] == ["vllm-a", "vllm-b"]
+    assert {"vllm-a", "vllm-b", "vllm-router"} <= services
     container = server["spec"]["template"]["spec"]["containers"][0]
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
         assert container[probe]["grpc"]["port"] == 50051
@@ -232,6 +268,12 @@ def test_every_option_given_to_a_qianshi_process_exists(manifests, server_help, 
     for d in of_kind(manifests, "Deployment"):
         for c in d["spec"]["template"]["spec"]["containers"]:
             argv = c.get("command", []) + c.get("args", [])
+            if c["image"].startswith("vllm-router"):
+                assert flags(argv) <= ROUTER_FLAGS, d["metadata"]["name"]
+                continue
+            if c["image"].startswith("vllm/vllm-openai"):
+                assert "--model" in argv
+                continue
             check_flags(argv, server_help, gateway_flags)
             envs = {e["name"] for e in c.get("env", [])}
             for ref in c.get("envFrom", []):

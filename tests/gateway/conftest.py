@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from qianshi.server.main import Running
+from qianshi.server.serving import Running
 
 from tests.service.conftest import server_with
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from qianshi.server.gateway.settings import Settings
-from qianshi.server.main import Running
+from qianshi.server.serving import Running
 
 from tests.gateway.harness import frames, gateway, token_front
 
@@ -97,4 +97,44 @@ async def test_the_gateway_counts_requests_streams_and_events(fast_backend: Runn
     assert f'qianshi_gateway_events_relayed_total{{kind="text_delta"}} {deltas}' in text
     assert 'qianshi_gateway_requests_total{route="/v1/interpret",status="200"} 1.0' in text
     assert 'qianshi_gateway_requests_total{route="/v1/sets/{set_id}/poems/{number}",status="400"} 1.0' in text
+    assert "qianshi_gateway_open_streams 0.0" in text
+
+
+async def test_cors_lets_other_sites_typed_clients_call_and_read_the_status(fast_backend: Running):
+    """A page of an allowed origin may send the gRPC-Web / Connect headers and read grpc-status."""
+    settings = Settings(backend=f"127.0.0.1:{fast_backend.port}", cors_origins=(ORIGIN,))
+    sent = "authorization,content-type,connect-protocol-version,connect-timeout-ms,x-grpc-web,x-user-agent"
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": sent}
+    path = "/qianshi.v1.InterpretService/GetPoem"
+    async with gateway(settings) as gw, gw.client() as http:
+        allowed = await http.options(path, headers={"Origin": ORIGIN, **preflight})
+        assert allowed.status_code == 200
+        assert set(sent.split(",")) <= set(
+            allowed.headers["access-control-allow-headers"].lower().split(", ")
+        )
+        # gRPC-Web: an unknown poem; the status is in the body's trailer frame (or, for a call refused
+        # before it starts, in headers a page may read)
+        body = b"\x00\x00\x00\x00\x06\x0a\x02xx\x10\x01"  # GetPoemRequest{set_id: "xx", number: 1}
+        headers = {"Origin": ORIGIN, "Content-Type": "application/grpc-web+proto", "X-Grpc-Web": "1"}
+        reply = await http.post(path, content=body, headers=headers)
+        exposed = set(reply.headers["access-control-expose-headers"].lower().split(", "))
+        assert {"grpc-status", "grpc-message", "grpc-status-details-bin"} <= exposed
+        trailer = reply.content[5:].decode()
+        assert reply.content[0] == 0x80 and "grpc-status: 5\r\n" in trailer  # NOT_FOUND
+        assert "grpc-status-details-bin: " in trailer
+
+
+async def test_the_gateway_counts_events_it_relays_over_grpc_web_and_connect(fast_backend: Running):
+    async with gateway(Settings(backend=f"127.0.0.1:{fast_backend.port}")) as gw, gw.client() as http:
+        request = b'{"setId": "mazu60", "number": 23, "question": "\\u6703\\u9806\\u5229\\u55ce"}'
+        headers = {"Content-Type": "application/connect+json", "Connect-Protocol-Version": "1"}
+        envelope = b"\x00" + len(request).to_bytes(4, "big") + request
+        async with http.stream(
+            "POST", "/qianshi.v1.InterpretService/Interpret", content=envelope, headers=headers
+        ) as response:
+            assert response.status_code == 200
+            await response.aread()
+        text = (await http.get("/metrics")).text
+    assert 'qianshi_gateway_events_relayed_total{kind="result"} 1.0' in text
+    assert 'qianshi_gateway_requests_total{route="/qianshi.v1.InterpretService",status="200"} 1.0' in text
     assert "qianshi_gateway_open_streams 0.0" in text

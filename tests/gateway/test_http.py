@@ -13,7 +13,7 @@ from google.protobuf import json_format
 from grpc_health.v1 import health_pb2
 from qianshi.client import AsyncClient, payload_kind
 from qianshi.server.gateway.settings import Settings
-from qianshi.server.main import Running
+from qianshi.server.serving import Running
 from qianshi.v1 import events_pb2
 
 from tests.gateway.harness import Gateway, frames, gateway, iter_frames

@@ -12,13 +12,13 @@ import sys
 from collections.abc import AsyncIterator
 
 import pytest
-from qianshi.server.domain import GenerationChunk, GenerationRequest
 from qianshi.server.errors import ErrorCode
 from qianshi.server.observability import metrics, tracing
 from qianshi.server.pipeline.estimates import Estimates
 from qianshi.server.pipeline.interpret import Interpreter, PipelineConfig
 from qianshi.server.tasks.memory_log import MemoryEventLog
 from qianshi.server.tasks.registry import Registry
+from qianshi.server.writing import GenerationChunk, GenerationRequest
 
 from tests.fakes import FakeGenerator, FakeRetriever, spec
 

@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from qianshi.server.domain import GenerationChunk
 from qianshi.server.pipeline.coalesce import MAX_HELD_CHARS, coalesce
+from qianshi.server.writing import GenerationChunk
 
 
 async def scripted(

@@ -18,11 +18,11 @@ import grpc
 import pytest
 import pytest_asyncio
 from qianshi.server.errors import ResourceExhausted
-from qianshi.server.main import Running
 from qianshi.server.pipeline import events as ev
 from qianshi.server.pipeline.admission import GenerationSlots
 from qianshi.server.pipeline.estimates import Estimates
 from qianshi.server.pipeline.interpret import Interpreter, PipelineConfig
+from qianshi.server.serving import Running
 from qianshi.server.tasks.memory_log import MemoryEventLog
 from qianshi.server.tasks.registry import Registry
 from qianshi.v1 import events_pb2, interpret_service_pb2_grpc

@@ -21,7 +21,7 @@ import grpc
 import httpx
 import pytest
 import pytest_asyncio
-from qianshi.server.main import Running
+from qianshi.server.serving import Running
 from qianshi.v1 import interpret_service_pb2 as pb
 from qianshi.v1 import interpret_service_pb2_grpc
 

@@ -23,6 +23,7 @@ import pytest
 import redis.asyncio as aioredis
 from qianshi.client import AsyncClient, RetryPolicy
 from qianshi.server.backends.retrieval.store_copy import copy_tree
+from qianshi.server.tasks.redis.scripts import Keys
 from qianshi.v1 import events_pb2, interpret_service_pb2_grpc
 from qianshi.v1 import interpret_service_pb2 as pb
 
@@ -130,12 +131,12 @@ async def test_a_replica_killed_mid_stream_ends_every_watch_with_replica_lost_an
                 for watch, head in zip(watches, heads, strict=True):  # both follow the live task
                     while not head or not head[-1].HasField("text_delta"):
                         head.append(await watch.read())
-                runner = (await raw.hget(f"qianshi:task:{task_id}:meta", "replica")).decode()
+                runner = (await raw.hget(Keys("qianshi").meta(task_id), "replica")).decode()
                 generations = app.stats.requests
                 assert a.process is not None
                 a.process.kill()  # SIGKILL: no drain, no goodbye
                 killed = time.monotonic()
-                lease_left_s = max(await raw.pttl(f"qianshi:replica:{runner}"), 0) / 1000
+                lease_left_s = max(await raw.pttl(Keys("qianshi").lease(runner)), 0) / 1000
             async with asyncio.timeout_at(
                 asyncio.get_running_loop().time() + lease_left_s + TICK_S + SLACK_S
             ):

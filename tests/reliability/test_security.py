@@ -23,8 +23,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from qianshi.client import AsyncClient
 from qianshi.client import errors as client_errors
-from qianshi.server.main import Running
 from qianshi.server.service import auth
+from qianshi.server.serving import Running
 from qianshi.v1 import interpret_service_pb2 as pb
 from qianshi.v1 import interpret_service_pb2_grpc
 

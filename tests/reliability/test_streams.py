@@ -17,7 +17,7 @@ from typing import Any
 import grpc
 import pytest
 import pytest_asyncio
-from qianshi.server.main import Running
+from qianshi.server.serving import Running
 from qianshi.server.tasks.registry import Registry
 from qianshi.v1 import interpret_service_pb2 as pb
 from qianshi.v1 import interpret_service_pb2_grpc

@@ -1,4 +1,4 @@
-"""Real servers for the integration tests: ``qianshi.server.main.serve`` on 127.0.0.1:0 with the real
+"""Real servers for the integration tests: ``qianshi.server.serving.serve`` on 127.0.0.1:0 with the real
 embedded store (Qdrant Edge shards, in-process), driven over real gRPC channels.
 
 The index is built once per test session into a shared state folder; each server gets its own copy
@@ -18,7 +18,7 @@ import pytest
 import pytest_asyncio
 from qianshi.server import config
 from qianshi.server.backends.retrieval.store_copy import copy_tree
-from qianshi.server.main import Running, serve
+from qianshi.server.serving import Running, serve
 from qianshi.v1 import interpret_service_pb2_grpc
 
 

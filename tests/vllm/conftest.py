@@ -25,7 +25,7 @@ import grpc
 import pytest
 import pytest_asyncio
 from qianshi.server.backends.retrieval.store_copy import copy_tree
-from qianshi.server.main import Running
+from qianshi.server.serving import Running
 from qianshi.v1 import events_pb2, interpret_service_pb2_grpc
 from qianshi.v1 import interpret_service_pb2 as pb
 

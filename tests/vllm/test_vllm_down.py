@@ -11,7 +11,7 @@ from pathlib import Path
 import grpc
 import pytest
 import pytest_asyncio
-from qianshi.server.main import Running
+from qianshi.server.serving import Running
 
 from bench.vllm_cpu import venv
 from bench.vllm_cpu.procs import Run, VLLMServer

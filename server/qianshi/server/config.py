@@ -139,8 +139,24 @@ OPTIONS: list[Option] = [
     Option("--log-format", "log lines as text or json (one per line)", "text", choices=("text", "json")),
     Option(
         "--event-log",
-        "where task events are kept for Watch: memory (this replica) or redis://HOST:PORT/DB (shared)",
+        "where task events are kept for Watch: memory (this replica), redis://HOST:PORT/DB (one Redis,"
+        " shared) or redis-cluster://HOST:PORT[,HOST:PORT…] (a Redis Cluster; rediss:// and"
+        " rediss-cluster:// for TLS)",
         "memory",
+    ),
+    Option(
+        "--event-log-wait",
+        "on a Redis Cluster: replicas that must hold a task's terminal event (WAIT) before its caller"
+        " sees it, so a master's failover cannot take it back (0: none)",
+        1,
+        int,
+    ),
+    Option(
+        "--event-log-wait-ms",
+        "how long a terminal event waits for --event-log-wait replicas; a master none answers in time"
+        " is written to without waiting for 10 s (logged)",
+        500,
+        int,
     ),
     Option(
         "--lease",
@@ -157,7 +173,7 @@ OPTIONS: list[Option] = [
     ),
     Option(
         "--workers",
-        "server processes on one port (SO_REUSEPORT); more than 1 needs --event-log redis://…",
+        "server processes on one port (SO_REUSEPORT); more than 1 needs a shared --event-log (redis://…)",
         1,
         int,
     ),

@@ -8,11 +8,11 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
-from qianshi.server.domain import GenerationRequest
 from qianshi.server.pipeline.eventlog import EventLog
 from qianshi.server.pipeline.seams import Generator, Retriever
 from qianshi.server.tasks.memory_log import MemoryEventLog
 from qianshi.server.tasks.registry import Registry
+from qianshi.server.writing import GenerationRequest
 
 
 def retriever(args: argparse.Namespace, state_dir: Path) -> Retriever:
@@ -117,23 +117,34 @@ def _llm(args: argparse.Namespace) -> Generator:
 
 
 def event_log(args: argparse.Namespace) -> EventLog:
-    """The event log named by ``--event-log``: ``memory`` (this replica) or ``redis://…`` (shared)."""
+    """The event log named by ``--event-log``: ``memory`` (this replica), ``redis://…`` (one Redis,
+    shared) or ``redis-cluster://HOST:PORT[,HOST:PORT…]`` (a Redis Cluster, shared)."""
     choice = args.event_log.strip()
     if choice in ("", "memory"):
         return MemoryEventLog()
-    if choice.startswith(("redis://", "rediss://", "unix://")):
-        from qianshi.server.tasks.redis_log import RedisEventLog
+    if shared_event_log(args):
+        from qianshi.server.tasks.redis.log import RedisEventLog
 
         try:
-            return RedisEventLog(choice, lease_s=args.lease, tick_s=args.lease_tick)
+            return RedisEventLog(
+                choice,
+                lease_s=args.lease,
+                tick_s=args.lease_tick,
+                wait_replicas=args.event_log_wait,
+                wait_ms=int(args.event_log_wait_ms),
+            )
         except ValueError as exc:
-            raise SystemExit(f"--lease / --lease-tick: {exc}") from None
-    raise SystemExit(f"--event-log must be memory or redis://HOST:PORT/DB, got {choice!r}")
+            raise SystemExit(f"--event-log / --lease / --lease-tick: {exc}") from None
+    raise SystemExit(
+        "--event-log must be memory, redis://HOST:PORT/DB or redis-cluster://HOST:PORT[,HOST:PORT…],"
+        f" got {choice!r}"
+    )
 
 
 def shared_event_log(args: argparse.Namespace) -> bool:
     """True when ``--event-log`` names a log that several server processes can share."""
-    return args.event_log.strip().startswith(("redis://", "rediss://", "unix://"))
+    schemes = ("redis://", "rediss://", "unix://", "redis-cluster://", "rediss-cluster://")
+    return args.event_log.strip().startswith(schemes)
 
 
 def trace_headers(args: argparse.Namespace) -> Callable[[GenerationRequest], Mapping[str, str]] | None:

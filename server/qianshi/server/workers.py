@@ -10,7 +10,7 @@ on one host. The supervisor (the process you start) runs no gRPC itself:
    the same Qdrant Edge shards (written without a write-ahead log, they take no lock).
 3. It picks the port — for ``PORT`` 0 it binds a free one with ``SO_REUSEPORT`` and holds it until
    the workers listen — and starts the workers with multiprocessing's *spawn* (FACTS.md: never fork
-   a process that may hold gRPC state). Each worker is ``main.serve`` with ``SO_REUSEPORT`` on that
+   a process that may hold gRPC state). Each worker is ``serving.serve`` with ``SO_REUSEPORT`` on that
    port, its own replica id and lease in the shared log; the kernel spreads connections across them.
 4. Metrics: each worker serves its own on a private loopback port; the supervisor serves
    ``--metrics-listen`` and scrapes the workers when scraped (``observability/aggregate.py`` says
@@ -43,7 +43,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-from qianshi.server import wiring
+from qianshi.server import serving, wiring
 
 log = logging.getLogger("qianshi.server.workers")
 READY_TIMEOUT_S = 300.0
@@ -57,7 +57,7 @@ def check(args: argparse.Namespace) -> None:
         raise SystemExit(f"--workers must be at least 1, got {args.workers}")
     if args.workers > 1 and not wiring.shared_event_log(args):
         raise SystemExit(
-            f"--workers {args.workers} needs a shared event log (--event-log redis://HOST:PORT/DB): each"
+            f"--workers {args.workers} needs a shared event log (--event-log redis://HOST:PORT/DB or redis-cluster://…): each"
             " connection may reach any worker, and only a shared log lets every worker find every task"
         )
 
@@ -186,17 +186,15 @@ class Supervisor:
 
 
 def run_worker(args: argparse.Namespace, pipe: Connection) -> None:
-    """A worker process: ``main.serve`` on the shared port; reports its metrics port once serving."""
-    from qianshi.server import main
-
+    """A worker process: ``serving.serve`` on the shared port; reports its metrics port once serving."""
     _drain_when_orphaned()
-    main.configure_logging(args)
+    serving.configure_logging(args)
 
-    def ready(running: main.Running) -> None:
+    def ready(running: serving.Running) -> None:
         pipe.send(("ready", running.metrics_port))
 
     try:
-        asyncio.run(main.serve(args, on_ready=ready))
+        asyncio.run(serving.serve(args, on_ready=ready))
     except KeyboardInterrupt:
         pass
     finally:
@@ -227,13 +225,11 @@ def reserve_port(listen: str) -> tuple[str, int, socket.socket | None]:
 
 def main(args: argparse.Namespace) -> None:
     """Run ``--workers N`` (called by ``main.main``)."""
-    from qianshi.server.main import _progress_bar
-
     check(args)
     state_dir = Path(args.state_dir).expanduser()
     state_dir.mkdir(parents=True, exist_ok=True)
     log.info("preparing the index once for %d workers", args.workers)
-    stores = asyncio.run(wiring.worker_stores(args, state_dir, args.workers, _progress_bar("index")))
+    stores = asyncio.run(wiring.worker_stores(args, state_dir, args.workers, serving.progress_bar("index")))
     host, port, holder = reserve_port(args.listen)
     supervisor = Supervisor(args, host, port, stores)
     try:

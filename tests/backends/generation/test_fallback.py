@@ -8,13 +8,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 from qianshi.server.backends.generation.fallback import FallbackGenerator
-from qianshi.server.domain import GenerationChunk, GenerationRequest
 from qianshi.server.errors import BackendFailed, BackendTimeout, BackendUnavailable
 from qianshi.server.pipeline import events as ev
 from qianshi.server.pipeline.estimates import Estimates
 from qianshi.server.pipeline.interpret import Interpreter, PipelineConfig
 from qianshi.server.tasks.memory_log import MemoryEventLog
 from qianshi.server.tasks.registry import Registry
+from qianshi.server.writing import GenerationChunk, GenerationRequest
 
 from tests.backends.generation.test_prompt import request
 from tests.fakes import FakeGenerator, FakeRetriever, spec

@@ -17,8 +17,8 @@ import httpx
 import pytest
 from qianshi.server.backends.generation.openai_api import OpenAIGenerator, discover_model
 from qianshi.server.backends.generation.prompt import PROMPT_VERSION
-from qianshi.server.domain import GenerationChunk
 from qianshi.server.errors import BackendFailed, BackendTimeout, BackendUnavailable
+from qianshi.server.writing import GenerationChunk
 
 from bench.standin import StandIn, serve_in_thread
 from bench.standin_text import Profile

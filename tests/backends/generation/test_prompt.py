@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 from qianshi.server.backends.generation.prompt import PROMPT_VERSION, build_messages, estimate_tokens
-from qianshi.server.domain import GenerationRequest, Passage, PassageKind
+from qianshi.server.domain import Passage, PassageKind
+from qianshi.server.writing import GenerationRequest
 
 from tests.fakes import POEM
 

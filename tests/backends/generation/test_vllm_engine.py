@@ -21,8 +21,9 @@ from typing import Any
 import pytest
 from qianshi.server.backends.generation.prompt import PROMPT_VERSION
 from qianshi.server.backends.generation.vllm_engine import VLLMGenerator
-from qianshi.server.domain import GenerationChunk, Passage, PassageKind
+from qianshi.server.domain import Passage, PassageKind
 from qianshi.server.errors import BackendFailed, BackendTimeout, BackendUnavailable
+from qianshi.server.writing import GenerationChunk
 
 from tests.backends.generation.test_prompt import request
 

@@ -19,11 +19,11 @@ from qianshi.server.backends.retrieval.remote import ServerRetriever
 from qianshi.server.backends.retrieval.search import dense_text, passage_search, scores_of
 from qianshi.server.backends.retrieval.steps import query_request
 from qianshi.server.domain import Passage, Query
-from qianshi.server.pipeline.categories import infer
+from qianshi.server.reading.categories import infer
 
 from tests.backends.retrieval.test_search import CharacterEmbedder
 
-QUESTIONS = Path(__file__).parents[2] / "pipeline" / "categories" / "category_questions.jsonl"
+QUESTIONS = Path(__file__).parents[2] / "reading" / "categories" / "category_questions.jsonl"
 TOLERANCE = 1e-5
 
 

@@ -11,6 +11,8 @@
     GET  /v1/sets                            → {"sets": [...]}
     GET  /v1/sets/{set}/poems/{number}       → {"poem": {...}}
     GET  /metrics                            Prometheus metrics of the gateway (telemetry.py)
+    POST /qianshi.v1.InterpretService/*      gRPC-Web and Connect for typed web clients (rpc.py)
+    GET  /typed                              the page on the typed client (@connectrpc/connect-web)
 
 Interpretations are started with the disconnect policy KEEP_RUNNING and the ``--grace`` window: a
 browser that loses its connection comes back with ``Last-Event-ID`` (EventSource does so by itself,
@@ -42,10 +44,12 @@ from qianshi.client.messages import interpret_request
 from qianshi.server.gateway import sse
 from qianshi.server.gateway.auth import Metadata, bearer_metadata, check_origin
 from qianshi.server.gateway.errors import GatewayError, error_response
+from qianshi.server.gateway.rpc import PATH as RPC_PATH
+from qianshi.server.gateway.rpc import InterpretServiceASGI, Relay
 from qianshi.server.gateway.settings import Settings
 from qianshi.server.gateway.telemetry import CountRequests, metrics_endpoint
 from qianshi.server.observability.metrics import gateway_metrics, watch_loop_lag
-from qianshi.v1 import interpret_service_pb2
+from qianshi.v1 import interpret_service_pb2, interpret_service_pb2_grpc
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -59,6 +63,22 @@ SERVICE = interpret_service_pb2.DESCRIPTOR.services_by_name["InterpretService"].
 UNARY_TIMEOUT_S = 10.0
 HEALTH_TIMEOUT_S = 2.0
 MAX_BODY_BYTES = 64 * 1024
+
+# What other sites' pages may send and read (--cors-origins): the SSE routes' headers, and those of the
+# gRPC-Web and Connect protocols, whose clients read the status from the grpc-* headers.
+CORS_REQUEST_HEADERS = (
+    "Authorization",
+    "Content-Type",
+    "Last-Event-ID",
+    "Connect-Protocol-Version",
+    "Connect-Timeout-Ms",
+    "Grpc-Timeout",
+    "X-Grpc-Web",
+    "X-User-Agent",
+    "Traceparent",
+    "Tracestate",
+)
+CORS_RESPONSE_HEADERS = ("Retry-After", "Grpc-Status", "Grpc-Message", "Grpc-Status-Details-Bin")
 
 # The page loads nothing from elsewhere; say so to the browser.
 PAGE_HEADERS = {
@@ -79,6 +99,7 @@ class Gateway:
         self.metrics = gateway_metrics()
         self._client: AsyncClient | None = None
         self._health: Any = None
+        self._stub: interpret_service_pb2_grpc.InterpretServiceStub | None = None
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
@@ -94,13 +115,14 @@ class Gateway:
         retry = RetryPolicy(resumes=3, max_backoff=0.5)
         self._client = AsyncClient(s.backend, channel=channel, retry=retry)
         self._health = health_pb2_grpc.HealthStub(channel)
+        self._stub = interpret_service_pb2_grpc.InterpretServiceStub(channel)
         lag = asyncio.create_task(watch_loop_lag(self.metrics), name="gateway-loop-lag")
         try:
             yield
         finally:
             lag.cancel()
             await asyncio.wait([lag])  # its CancelledError stays in it; ours, if any, propagates
-            self._client = self._health = None
+            self._client = self._health = self._stub = None
             await channel.close(grace=None)
 
     @property
@@ -109,6 +131,12 @@ class Gateway:
             raise RuntimeError("the gateway's lifespan has not started")
         return self._client
 
+    def stub(self) -> interpret_service_pb2_grpc.InterpretServiceStub:
+        """A plain stub on the backend channel (the gRPC-Web / Connect relay's)."""
+        if self._stub is None:
+            raise RuntimeError("the gateway's lifespan has not started")
+        return self._stub
+
     def _metadata(self, request: Request) -> Metadata:
         return bearer_metadata(request, self.settings.token_cookie)
 
@@ -116,6 +144,9 @@ class Gateway:
 
     async def index(self, request: Request) -> Response:
         return FileResponse(STATIC / "index.html", headers=PAGE_HEADERS)
+
+    async def typed(self, request: Request) -> Response:
+        return FileResponse(STATIC / "typed.html", headers=PAGE_HEADERS)
 
     async def healthz(self, request: Request) -> Response:
         """200 when the backend's InterpretService is SERVING, 503 with what it said otherwise."""
@@ -276,8 +307,10 @@ async def _on_error(request: Request, exc: Exception) -> Response:
 def create_app(settings: Settings) -> Starlette:
     """The gateway as an ASGI app (uvicorn runs it; tests run it in-process on port 0)."""
     gateway = Gateway(settings)
+    relay = Relay(gateway.stub, token_cookie=settings.token_cookie, metrics=gateway.metrics)
     routes = [
         Route("/", gateway.index),
+        Route("/typed", gateway.typed),
         Route("/healthz", gateway.healthz),
         Route("/v1/interpret", gateway.interpret, methods=["GET", "POST"]),
         Route("/v1/tasks/{task_id}/events", gateway.task_events),
@@ -286,6 +319,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/v1/sets/{set_id}/poems/{number}", gateway.poem),
         Route("/metrics", metrics_endpoint(gateway.metrics)),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        Mount(RPC_PATH, InterpretServiceASGI(relay)),
     ]
     middleware = [Middleware(CountRequests, metrics=gateway.metrics)]
     if settings.cors_origins:
@@ -294,9 +328,9 @@ def create_app(settings: Settings) -> Starlette:
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
+                allow_headers=[*CORS_REQUEST_HEADERS],
                 allow_credentials=True,
-                expose_headers=["Retry-After"],
+                expose_headers=[*CORS_RESPONSE_HEADERS],
                 max_age=600,
             )
         )

@@ -9,8 +9,15 @@ can send the token three ways, because ``EventSource`` cannot set headers:
 3. a ``token`` query parameter (for pages that cannot set a cookie; it ends up in URLs, so prefer
    short-lived tokens there — the gateway does not write access logs for this reason).
 
+Typed web clients (gRPC-Web and Connect, ``rpc.py``) send the header, set by an interceptor, or the
+cookie; their requests carry a protobuf body under a fixed path, so the query parameter is not read there.
+
 Cookies are sent by the browser to any site's request, so a state-changing request (POST) that
-carries an ``Origin`` must come from the gateway's own origin or one of ``--cors-origins``.
+carries an ``Origin`` must come from the gateway's own origin or one of ``--cors-origins``. The typed
+clients' requests need no such check: every content type they are accepted with (``application/
+grpc-web+proto``, ``application/connect+json``, ``application/proto`` …) makes a browser ask first
+(a CORS preflight), which only ``--cors-origins`` answers, and anything else is refused (415) before
+a call is made.
 """
 
 from __future__ import annotations
@@ -31,7 +38,16 @@ _TOKEN = re.compile(r"[\x21-\x7e]{1,4096}")
 
 def bearer_metadata(request: Request, cookie_name: str) -> Metadata:
     """The call metadata that carries the caller's token, or nothing when it sent none."""
-    token = _token(request, cookie_name)
+    cookie = request.cookies.get(cookie_name) if cookie_name else None
+    return token_metadata(request.headers.get("authorization"), cookie, request.query_params.get("token"))
+
+
+def token_metadata(
+    authorization: str | None, cookie: str | None = None, query: str | None = None
+) -> Metadata:
+    """The call metadata for a token sent as an ``Authorization`` header, a cookie or a query
+    parameter (in that order of precedence); nothing when none was sent."""
+    token = _token(authorization, cookie, query)
     if token is None:
         return ()
     if not _TOKEN.fullmatch(token):
@@ -39,16 +55,13 @@ def bearer_metadata(request: Request, cookie_name: str) -> Metadata:
     return (("authorization", f"Bearer {token}"),)
 
 
-def _token(request: Request, cookie_name: str) -> str | None:
-    header = request.headers.get("authorization")
-    if header is not None:
-        scheme, _, value = header.strip().partition(" ")
+def _token(authorization: str | None, cookie: str | None, query: str | None) -> str | None:
+    if authorization is not None:
+        scheme, _, value = authorization.strip().partition(" ")
         if scheme.lower() != "bearer" or not value.strip():
             raise GatewayError(grpc.StatusCode.UNAUTHENTICATED, "Authorization must be 'Bearer <token>'")
         return value.strip()
-    if cookie_name and (cookie := request.cookies.get(cookie_name)):
-        return cookie
-    return request.query_params.get("token") or None
+    return cookie or query or None
 
 
 def check_origin(request: Request, allowed: Collection[str]) -> None:

@@ -1,6 +1,6 @@
-"""Errors → HTTP, in exactly one place.
+"""Errors → HTTP and → Connect / gRPC-Web, in exactly one place.
 
-Two kinds of failure reach a browser:
+Two kinds of failure reach a browser over SSE:
 
 * **Before the stream starts** (the first event has not been read yet), a failure is an HTTP status
   with a JSON body in the shape of Google's JSON errors::
@@ -20,6 +20,15 @@ The gateway's own refusals (a field it cannot parse, a malformed ``Last-Event-ID
 :class:`GatewayError`; failures of the backend arrive as the client library's
 ``QianshiClientError`` tree; anything else is a bug, logged with an incident id and reported as 500
 without ``str(exc)``.
+
+Over gRPC-Web and Connect (``rpc.py``) the gateway is a relay, so a failed backend call reaches the
+browser as the very status a direct gRPC caller gets: :func:`to_connect_error` keeps its code, its
+message and the details of its ``google.rpc.Status`` byte for byte (BadRequest, ErrorInfo, RetryInfo
+…). connectrpc then writes them as ``grpc-status`` / ``grpc-message`` / ``grpc-status-details-bin``
+for gRPC-Web and as the error JSON's ``details`` (``{"type", "value"}``, base64) for Connect. The
+gateway's own refusals (a malformed token, a foreign origin) become the same shape with an
+``ErrorInfo`` (domain ``qianshi.v1``) and, for a bad field, a ``BadRequest``, as the server would
+write them; anything else is INTERNAL with an incident id, as above.
 """
 
 from __future__ import annotations
@@ -30,6 +39,11 @@ import uuid
 from typing import Any
 
 import grpc
+from connectrpc.code import Code
+from connectrpc.errors import ConnectError, ErrorDetail
+from google.protobuf import any_pb2
+from google.rpc import error_details_pb2
+from protobuf.wkt import Any as WireAny
 from qianshi.client import FieldViolation, QianshiClientError
 from starlette.responses import JSONResponse
 
@@ -55,6 +69,15 @@ HTTP_STATUS: dict[grpc.StatusCode, int] = {
     grpc.StatusCode.DATA_LOSS: 500,
     grpc.StatusCode.UNAUTHENTICATED: 401,
 }
+
+
+#: gRPC status code → Connect code (the same codes under Connect's names; CANCELLED is ``canceled``).
+CONNECT_CODE: dict[grpc.StatusCode, Code] = {
+    code: Code.CANCELED if code is grpc.StatusCode.CANCELLED else Code[code.name]
+    for code in grpc.StatusCode
+    if code is not grpc.StatusCode.OK
+}
+DOMAIN = "qianshi.v1"
 
 
 class GatewayError(Exception):
@@ -132,3 +155,36 @@ def _describe(exc: BaseException) -> dict[str, Any]:
     if violations:
         body["fieldViolations"] = [{"field": v.field, "description": v.description} for v in violations]
     return body
+
+
+def to_connect_error(exc: BaseException) -> ConnectError:
+    """The Connect error (gRPC-Web or Connect on the wire) for a failure of a relayed call."""
+    if isinstance(exc, QianshiClientError):
+        status = exc.status
+        details = [_wire(any_detail) for any_detail in status.details] if status is not None else []
+        return ConnectError(CONNECT_CODE.get(exc.code, Code.UNKNOWN), exc.message, details)
+    if isinstance(exc, GatewayError):
+        own = [_pack(error_details_pb2.ErrorInfo(reason=exc.code.name, domain=DOMAIN))]
+        if exc.violations:
+            bad = error_details_pb2.BadRequest(
+                field_violations=[
+                    error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+                    for v in exc.violations
+                ]
+            )
+            own.append(_pack(bad))
+        return ConnectError(CONNECT_CODE[exc.code], exc.message, own)
+    body = _describe(exc)  # logs it with an incident id
+    return ConnectError(Code.INTERNAL, body["message"])
+
+
+def _pack(message: Any) -> ErrorDetail:
+    any_detail = any_pb2.Any()
+    any_detail.Pack(message)
+    return _wire(any_detail)
+
+
+def _wire(any_detail: any_pb2.Any) -> ErrorDetail:
+    """A google.protobuf ``Any`` as connectrpc's own ``Any`` (its message runtime is protobuf-py):
+    the type URL and the bytes are carried over untouched."""
+    return ErrorDetail(WireAny(type_url=any_detail.type_url, value=any_detail.value))

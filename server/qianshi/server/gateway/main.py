@@ -1,4 +1,5 @@
-"""``qianshi-gateway``: serve the web page and Server-Sent Events in front of the gRPC server.
+"""``qianshi-gateway``: serve the web pages, Server-Sent Events, gRPC-Web and Connect in front of the
+gRPC server.
 
 ::
 

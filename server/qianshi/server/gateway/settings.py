@@ -39,7 +39,7 @@ OPTIONS: list[config.Option] = [
     ),
     GatewayOption(
         "--token-cookie",
-        "cookie that may carry the bearer token (EventSource sends cookies)",
+        "cookie that may carry the bearer token (EventSource sends cookies; typed clients may too)",
         "qianshi_token",
     ),
     GatewayOption(
@@ -93,6 +93,7 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Parse ``qianshi-gateway``'s command line (the environment supplies defaults)."""
     p = config.parser("qianshi-gateway", OPTIONS)
     p.description = (
-        "Qianshi gateway: a web page and Server-Sent Events in front of the gRPC service, for browsers."
+        "Qianshi gateway: in front of the gRPC service, for browsers: a web page and Server-Sent Events,"
+        " and qianshi.v1.InterpretService over gRPC-Web and Connect for generated web clients."
     )
     return p.parse_args(argv)

@@ -315,7 +315,9 @@ def gateway_metrics(registry: CollectorRegistry | None = None) -> GatewayMetrics
     r = registry if registry is not None else CollectorRegistry()
     return GatewayMetrics(
         registry=r,
-        open_streams=Gauge("qianshi_gateway_open_streams", "SSE streams open", registry=r),
+        open_streams=Gauge(
+            "qianshi_gateway_open_streams", "Streams open to browsers (SSE, gRPC-Web, Connect)", registry=r
+        ),
         requests=Counter(
             "qianshi_gateway_requests_total",
             "HTTP requests ended, by route and status",
@@ -323,7 +325,10 @@ def gateway_metrics(registry: CollectorRegistry | None = None) -> GatewayMetrics
             registry=r,
         ),
         events_relayed=Counter(
-            "qianshi_gateway_events_relayed_total", "Events relayed as SSE, by kind", ["kind"], registry=r
+            "qianshi_gateway_events_relayed_total",
+            "Events relayed to browsers (SSE, gRPC-Web, Connect), by kind",
+            ["kind"],
+            registry=r,
         ),
         loop_lag=Histogram(
             "qianshi_gateway_event_loop_lag_seconds",

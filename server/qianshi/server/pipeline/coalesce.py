@@ -25,8 +25,8 @@ import asyncio
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator
 
-from qianshi.server.domain import GenerationChunk
 from qianshi.server.pipeline.eager import resume
+from qianshi.server.writing import GenerationChunk
 
 CLAUSE_END = frozenset('，。！？；：、,.!?;:\n）)」』】”"')
 WINDOW_S = 0.04

@@ -1,7 +1,7 @@
 """The task event log: what ``Watch`` replays and live streams follow.
 
 ``EventLog`` is the seam, owned here by the pipeline, which appends to it; its implementations live in
-``qianshi.server.tasks`` (``memory_log.MemoryEventLog``, the default; ``redis_log.RedisEventLog``). A log holds,
+``qianshi.server.tasks`` (``memory_log.MemoryEventLog``, the default; ``redis.log.RedisEventLog``). A log holds,
 per task, the task's metadata and its events in ``seq`` order; ``follow`` replays the events after a
 seq and then waits for new ones until the terminal event. Readers never slow the writer down: each
 reader keeps only a cursor, so a reader that stops reading costs nothing but the (bounded) log itself.

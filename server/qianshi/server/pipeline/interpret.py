@@ -21,14 +21,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from qianshi.server.domain import (
-    GenerationChunk,
-    GenerationRequest,
-    Passage,
-    Poem,
-    Query,
-    Stage,
-)
+from qianshi.server.domain import Passage, Poem, Query, Stage
 from qianshi.server.errors import BackendFailed
 from qianshi.server.pipeline import messages
 from qianshi.server.pipeline.admission import (
@@ -38,7 +31,6 @@ from qianshi.server.pipeline.admission import (
     wait_for_slot,
     wait_for_work,
 )
-from qianshi.server.pipeline.categories import infer as categories
 from qianshi.server.pipeline.coalesce import coalesce
 from qianshi.server.pipeline.emitter import Emitter
 from qianshi.server.pipeline.estimates import Estimates
@@ -60,6 +52,9 @@ from qianshi.server.pipeline.progress import Plan, Progress
 from qianshi.server.pipeline.requests import TaskSpec
 from qianshi.server.pipeline.seams import Generator, Retriever
 from qianshi.server.pipeline.workqueue import WorkQueue
+from qianshi.server.reading.categories import infer as categories
+from qianshi.server.reading.plan import read
+from qianshi.server.writing import GenerationChunk, GenerationRequest
 
 log = logging.getLogger(__name__)
 
@@ -299,6 +294,8 @@ class Interpreter:
             temperature=spec.temperature,
             seed=spec.seed,
             deadline=deadline,
+            # what the slip says to this question: the plan every generator writes from
+            reading=read(spec.question, poem, passages, spec.category.category, spec.category.common),
         )
         last_text_at = started
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from qianshi.server.domain import CategoryChoice, CategorySource
-from qianshi.server.pipeline.categories.infer import english_name
+from qianshi.server.reading.categories.infer import english_name
 
 _T: dict[str, tuple[str, str]] = {
     # key: (zh-Hant, en)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qianshi.server.domain import GenerationChunk, Passage, Stage
+from qianshi.server.domain import Passage, Stage
 from qianshi.server.pipeline.citations import citations
 from qianshi.server.pipeline.events import Result
 from qianshi.server.pipeline.requests import TaskSpec
+from qianshi.server.writing import GenerationChunk
 
 
 @dataclass(slots=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from qianshi.server.domain import CategoryChoice, PoemSet
 from qianshi.server.errors import FieldViolation, InvalidArgument, NotFound, QianshiError
-from qianshi.server.pipeline.categories.infer import resolve as resolve_category
+from qianshi.server.reading.categories.infer import resolve as resolve_category
 
 MAX_QUESTION_CHARS = 500
 MAX_TOKENS_LIMIT = 4096

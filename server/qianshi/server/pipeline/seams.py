@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Protocol
 
-from qianshi.server.domain import GenerationChunk, GenerationRequest, Passage, Poem, PoemSet, Query
+from qianshi.server.domain import Passage, Poem, PoemSet, Query
+from qianshi.server.writing import GenerationChunk, GenerationRequest
 
 
 class Retriever(Protocol):

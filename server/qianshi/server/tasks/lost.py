@@ -1,6 +1,6 @@
 """The terminal event of a task that nobody will finish: its replica was lost, or it went silent.
 
-Written by another replica into the shared log (``redis_log.RedisEventLog.declare_lost``), it ends
+Written by another replica into the shared log (``redis.log.RedisEventLog.declare_lost``), it ends
 every reader's stream cleanly — UNAVAILABLE, with the reason and the text generated so far — instead
 of leaving them following a task that will never end. Both reasons are in ``RESTART_REASONS``: the
 request id is released with the task, so a retry with the same request id starts it again.

@@ -84,6 +84,12 @@ class MemoryEventLog:
         if isinstance(event.payload, Failure) and event.payload.reason in RESTART_REASONS:
             self._release(log.meta)
 
+    def stored(self, task_id: str, after_seq: int, up_to: int) -> list[Event]:
+        """Events ``after_seq + 1 … up_to`` of a task, as appended (a shared log mends its store
+        from them)."""
+        log = self._logs.get(task_id)
+        return log.events[max(after_seq, 0) : up_to] if log is not None else []
+
     async def follow(self, task_id: str, after_seq: int) -> AsyncIterator[Event]:
         log = self._logs.get(task_id)
         if log is None:

@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import functools
 import logging
-import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from qianshi.server.pipeline.events import Event
 from qianshi.server.pipeline.failures import DRAINING
 from qianshi.server.pipeline.interpret import Interpreter
 from qianshi.server.pipeline.requests import TaskSpec
+from qianshi.server.tasks.ids import new_task_id
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +41,6 @@ class _Live:
     """Set by ``keep_alive``: when its readers are gone, the task gets this grace whatever its policy."""
     ended: bool = False
     """True once the task's body has finished (waiters wait on ``runner`` itself)."""
-
-
-def new_task_id() -> str:
-    """An unguessable task id: 't_' and 128 random bits in URL-safe base64 (22 characters)."""
-    return "t_" + secrets.token_urlsafe(16)
 
 
 class Registry:
@@ -102,7 +97,7 @@ class Registry:
         replicas start one task. A retry that meets a full or draining server still re-attaches.
         """
         assert self._group is not None, "use the registry as an async context manager"
-        task_id = new_task_id()
+        task_id = new_task_id(owner, spec.request_id)
         try:
             self._check_capacity()
             self.interpreter.admit(task_id)  # a full generation queue refuses the call here, before any work

@@ -13,13 +13,13 @@ from functools import cache
 
 import pytest
 from qianshi.server.backends.generation.grounded import phrases as ph
-from qianshi.server.backends.generation.grounded.compose import Reading, compose_reading
+from qianshi.server.backends.generation.grounded.compose import Composed, compose_reading
 from qianshi.server.backends.generation.grounded.generator import _rng, compose_chunks
-from qianshi.server.backends.generation.grounded.outcomes import HEALTH_TOPICS, OUTCOME
-from qianshi.server.backends.generation.grounded.question import Form
-from qianshi.server.backends.generation.grounded.stance import Lean
-from qianshi.server.backends.generation.grounded.words import Verdict
-from qianshi.server.domain import GenerationRequest
+from qianshi.server.reading.outcomes import HEALTH_TOPICS, OUTCOME
+from qianshi.server.reading.question import Form
+from qianshi.server.reading.stance import Lean
+from qianshi.server.reading.words import Verdict
+from qianshi.server.writing import GenerationRequest
 
 from bench.grounded_text import QUESTIONS, repetition, requests, sentences
 
@@ -31,10 +31,10 @@ def everyday() -> list[GenerationRequest]:
     return requests()
 
 
-_READ: dict[int, tuple[Reading, str]] = {}
+_READ: dict[int, tuple[Composed, str]] = {}
 
 
-def read(req: GenerationRequest) -> tuple[Reading, str]:
+def read(req: GenerationRequest) -> tuple[Composed, str]:
     """The reading and its text as the generator streams it (cached: the tests share the requests)."""
     if id(req) not in _READ:
         reading = compose_reading(req, _rng(req))
@@ -42,7 +42,7 @@ def read(req: GenerationRequest) -> tuple[Reading, str]:
     return _READ[id(req)]
 
 
-def ask(set_id: str, number: int, question: str, locale: str = "zh-Hant") -> tuple[Reading, str]:
+def ask(set_id: str, number: int, question: str, locale: str = "zh-Hant") -> tuple[Composed, str]:
     req = next(
         r for r in requests([(locale, question)]) if r.poem.set_id == set_id and r.poem.number == number
     )
@@ -59,20 +59,20 @@ def test_low_ranked_slips_lean_good_only_when_their_judgment_does_and_say_so() -
         if not low(req):
             continue
         reading, text = read(req)
-        s = reading.stance
+        s = reading.reading.stance
         checked += 1
-        topic = reading.topic.en if req.locale == "en" else reading.topic.zh
-        outcomes = OUTCOME.get(reading.topic.key, OUTCOME["general"])
+        topic = reading.reading.topic.en if req.locale == "en" else reading.reading.topic.zh
+        outcomes = OUTCOME.get(reading.reading.topic.key, OUTCOME["general"])
         good_words = [outcomes[lean][1 if req.locale == "en" else 0] for lean in (Lean.GO, Lean.WAIT)]
         if not s.favourable:
             assert not any(w in text for w in good_words), (req.poem.number, req.question, text)
             continue
         # leaning good on a 下 slip: only on its own judgment for the question, and saying so
         assert s.basis == "judgment" and s.judgment in (Verdict.GOOD, Verdict.WAIT), (req.question, s)
-        assert reading.answer is not None and reading.answer.mode != "general"
+        assert reading.reading.answer is not None and reading.reading.answer.mode != "general"
         assert s.clash == ("low" if s.lean is Lean.GO else "low_wait")
         said = {
-            t.format(rank=req.poem.rank, topic=topic, category=reading.answer.category)
+            t.format(rank=req.poem.rank, topic=topic, category=reading.reading.answer.category)
             for t in ph.RANK_CLASH[req.locale][s.clash]
         }
         assert any(sentence in text for sentence in said), text
@@ -98,10 +98,10 @@ def test_either_or_readings_name_both_options(locale: str) -> None:
         if req.question not in asked:
             continue
         reading, _ = read(req)
-        if reading.question.form is not Form.EITHER_OR:
+        if reading.reading.question.form is not Form.EITHER_OR:
             continue
         answer = "".join(reading.paragraphs[-2])
-        a, b = reading.question.options
+        a, b = reading.reading.question.options
         assert a in answer and b in answer, answer
         n += 1
     assert n == 260 * 2
@@ -114,7 +114,7 @@ def test_health_questions_never_get_venture_advice() -> None:
     n = 0
     for req in everyday():
         reading, _ = read(req)
-        if reading.topic.key not in HEALTH_TOPICS:
+        if reading.reading.topic.key not in HEALTH_TOPICS:
             continue
         advice = " ".join(reading.paragraphs[-2])  # the answer and the advice
         assert not venture.search(QUOTED.sub("", advice)), advice  # (the slip's own words may say anything)
@@ -125,13 +125,13 @@ def test_health_questions_never_get_venture_advice() -> None:
 
 def test_the_issue_examples() -> None:
     reading, text = ask("guandi100", 77, "官司要和解還是繼續打？")
-    assert reading.stance.lean is Lean.HOLD
+    assert reading.reading.stance.lean is Lean.HOLD
     assert "籤意偏向「和解」" in text or "選「和解」" in text
     assert "「訟當戒」" in text and "不要再把官司打下去" in text
     assert "好壞參半" not in text and "小規模" not in text
 
     reading, text = ask("mazu60", 44, "我該不該跟男朋友分手？")
-    assert reading.stance.lean is Lean.GO
+    assert reading.reading.stance.lean is Lean.GO
     assert "「中和」" in text
     assert any(t.split("：")[0] in text for t in ph_should("zh-Hant", Lean.GO, "away"))
 
@@ -139,7 +139,7 @@ def test_the_issue_examples() -> None:
     assert "台北" in "".join(reading.paragraphs[-2]) and "台南" in "".join(reading.paragraphs[-2])
 
     reading, text = ask("guanyin100", 88, "我媽的手術會成功嗎")
-    assert reading.topic.key == "health"
+    assert reading.reading.topic.key == "health"
     assert "「祭虎」" in text and "祭拜白虎" in text
     assert any(t in text for t in ph.VERDICT_ADVICE["zh-Hant"])
     assert "有得有失" not in text and "步步為營" not in text
@@ -204,7 +204,7 @@ def test_an_either_or_the_judgment_names_is_answered_in_its_words() -> None:
 def test_a_should_question_about_stepping_away_is_answered_the_right_way_round() -> None:
     good, _ = ask("mazu60", 44, "我該不該跟男朋友分手？")  # 婚姻: 中和, favourable
     bad, _ = ask("guanyin100", 28, "我該不該跟男朋友分手？")  # 婚姻: 不合
-    assert good.stance.lean is Lean.GO and bad.stance.lean is Lean.HOLD
+    assert good.reading.stance.lean is Lean.GO and bad.reading.stance.lean is Lean.HOLD
     assert any(
         t.split("：")[0] in "".join(good.paragraphs[-2]) for t in ph_should("zh-Hant", Lean.GO, "away")
     )

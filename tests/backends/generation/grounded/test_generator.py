@@ -24,8 +24,9 @@ from qianshi.server.backends.generation.grounded.generator import (
     compose_chunks,
     estimate_tokens,
 )
-from qianshi.server.domain import GenerationChunk, GenerationRequest, Judgment, Passage, PassageKind, Poem
+from qianshi.server.domain import Judgment, Passage, PassageKind, Poem
 from qianshi.server.pipeline.seams import Generator
+from qianshi.server.writing import GenerationChunk, GenerationRequest
 
 CITATION = re.compile(r"\[(\d+)\]")
 PROSE = {"詩意", "解曰", "東坡解", "碧仙註"}
@@ -384,7 +385,7 @@ def test_negative_pace_is_refused() -> None:
 
 
 def test_a_negated_good_image_is_read_as_held_back_not_as_good():
-    from qianshi.server.backends.generation.grounded.verse import read_line
+    from qianshi.server.reading.verse import read_line
 
     negated = read_line("只恐魚水不相逢", 3)
     plain = read_line("夫妻相逢喜團圓", 3)

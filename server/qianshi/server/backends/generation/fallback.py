@@ -21,8 +21,8 @@ import time
 from collections.abc import AsyncIterator
 from typing import Protocol
 
-from qianshi.server.domain import GenerationChunk, GenerationRequest
 from qianshi.server.errors import BackendFailed, BackendTimeout, BackendUnavailable
+from qianshi.server.writing import GenerationChunk, GenerationRequest
 
 log = logging.getLogger(__name__)
 NOTICE_PREFIX = "fallback:"

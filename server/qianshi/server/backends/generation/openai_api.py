@@ -48,8 +48,8 @@ from qianshi.server.backends.generation.openai_errors import (
 )
 from qianshi.server.backends.generation.prompt import PROMPT_VERSION, build_messages, estimate_tokens
 from qianshi.server.backends.generation.sse import EventReader
-from qianshi.server.domain import GenerationChunk, GenerationRequest
 from qianshi.server.errors import BackendTimeout, BackendUnavailable, QianshiError
+from qianshi.server.writing import GenerationChunk, GenerationRequest
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from qianshi.server.domain import GenerationRequest, Passage, PassageKind
+from qianshi.server.domain import Passage, PassageKind
+from qianshi.server.writing import GenerationRequest
 
 PROMPT_VERSION = "qianshi-interpret-v1"
 """Bump on any change to the wording or the layout below."""

@@ -33,8 +33,8 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
 from qianshi.server.backends.generation.prompt import PROMPT_VERSION, build_messages
-from qianshi.server.domain import GenerationChunk, GenerationRequest
 from qianshi.server.errors import BackendFailed, BackendTimeout, BackendUnavailable, QianshiError
+from qianshi.server.writing import GenerationChunk, GenerationRequest
 
 TEMPLATE_MARGIN_TOKENS = 64
 """Tokens the chat template may add beyond the per-message overhead ``build_messages`` counts."""

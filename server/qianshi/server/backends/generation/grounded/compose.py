@@ -17,47 +17,36 @@ the event loop.
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from qianshi.server.backends.generation.grounded import phrases as ph
-from qianshi.server.backends.generation.grounded.answer import (
-    PROSE,
-    QUOTE_LIMIT,
-    SENTENCES,
-    Answer,
-    Sources,
-    choose_topic,
-    clean,
-    find_answer,
-    short,
-)
 from qianshi.server.backends.generation.grounded.gloss import gloss
-from qianshi.server.backends.generation.grounded.lexicon import (
+from qianshi.server.backends.generation.grounded.reply import reply
+from qianshi.server.backends.generation.grounded.writer import Writer
+from qianshi.server.domain import PassageKind
+from qianshi.server.reading.answer import PROSE, QUOTE_LIMIT, SENTENCES, Answer, Sources, clean, short
+from qianshi.server.reading.categories.data import GENERAL
+from qianshi.server.reading.lexicon import (
     Verdict,
     rank_verdict,
-    read_clauses,
     read_judgment,
 )
-from qianshi.server.backends.generation.grounded.question import Question, read_question
-from qianshi.server.backends.generation.grounded.reply import Facts, reply
-from qianshi.server.backends.generation.grounded.stance import Lean, Stance, decide
-from qianshi.server.backends.generation.grounded.topics import Topic
-from qianshi.server.backends.generation.grounded.verse import Line, key_lines, read_verse, verse_verdict
-from qianshi.server.backends.generation.grounded.writer import Writer
-from qianshi.server.domain import GenerationRequest, PassageKind
+from qianshi.server.reading.plan import Reading
+from qianshi.server.reading.stance import Lean, Stance
+from qianshi.server.reading.topics import Topic
+from qianshi.server.reading.verse import Line, key_lines
+from qianshi.server.writing import GenerationRequest, reading_of
 
 G, W, M, B, N = Verdict.GOOD, Verdict.WAIT, Verdict.MIXED, Verdict.BAD, Verdict.NEUTRAL
 
 
 @dataclass(frozen=True, slots=True)
-class Reading:
-    """The composed reading and what it rests on (tests check the text against these)."""
+class Composed:
+    """The composed text and the reading it renders (tests check the text against the reading)."""
 
     paragraphs: list[list[str]]
-    question: Question
-    topic: Topic
-    stance: Stance
-    answer: Answer | None
+    reading: Reading
 
 
 def opening(w: Writer, request: GenerationRequest) -> list[str]:
@@ -72,7 +61,7 @@ def opening(w: Writer, request: GenerationRequest) -> list[str]:
     rank_part = ph.RANK[loc].format(rank=rank, tone=tone) if rank else ""
     num = str(poem.number) if w.en() else ph.zh_number(poem.number)
     first = w.pick(ph.OPENING[loc]).format(
-        set=clean(set_name, 40), num=num, title=title_part, cite=w.sources.mark(cites), rank=rank_part
+        set=clean(set_name, 40), num=num, title=title_part, cite=w.mark(cites), rank=rank_part
     )
     out = [first]
     question = clean(request.question, 80)
@@ -136,7 +125,7 @@ def _arc(w: Writer, images: list[tuple[str, Verdict]], tone: Verdict, stance: St
 
 
 def verse_paragraph(
-    w: Writer, request: GenerationRequest, judgments: dict[str, str], lines: list[Line], stance: Stance
+    w: Writer, request: GenerationRequest, judgments: Mapping[str, str], lines: list[Line], stance: Stance
 ) -> tuple[list[str], str]:
     """The verse's key lines with their meaning, its course in images, and a commentary; and the image
     the closing may return to."""
@@ -145,7 +134,7 @@ def verse_paragraph(
     chosen = key_lines(lines)
     for line in chosen:
         is_last = line.index == len(lines) - 1 and len(lines) > 1
-        cite = w.sources.mark(w.sources.cite([line.text], PassageKind.VERSE))
+        cite = w.mark(w.sources.cite([line.text], PassageKind.VERSE))
         text = clean(line.text, 20)
         if not line.motifs:
             out.append(w.say(ph.VERSE_BARE[loc], line=text, cite=cite))
@@ -154,7 +143,7 @@ def verse_paragraph(
         template = w.pick(ph.VERSE_LAST[loc] if is_last else ph.VERSE_FIRST[loc])
         out.append(template.format(line=text, cite=cite, meaning=meaning))
     images, closing_image = _images(lines, chosen)
-    arc = _arc(w, images, verse_verdict(lines), stance, clean(request.poem.rank, 10))
+    arc = _arc(w, images, reading_of(request).verse_tone, stance, clean(request.poem.rank, 10))
     if arc:
         out.append(arc)
     gist = _gist(w, request, judgments, stance)
@@ -163,7 +152,7 @@ def verse_paragraph(
     return out, closing_image
 
 
-def _gist(w: Writer, request: GenerationRequest, judgments: dict[str, str], stance: Stance) -> str:
+def _gist(w: Writer, request: GenerationRequest, judgments: Mapping[str, str], stance: Stance) -> str:
     """One sentence of commentary (詩意, 解曰 …) about the whole slip: the best retrieved one, quoted
     whole so the citation covers every word, else the opening of the poem's 詩意, uncited."""
     if request.category in PROSE:
@@ -185,7 +174,7 @@ def _gist(w: Writer, request: GenerationRequest, judgments: dict[str, str], stan
     if len(sentence.removeprefix("此籤").removeprefix("此卦")) < 2:
         return ""  # a commentary cut at its first comma (此籤，…) says nothing on its own
     parts = [t for t in sentence.split("。") if t]
-    cite = w.sources.mark(w.sources.cite(parts, PassageKind.JUDGMENT, category))
+    cite = w.mark(w.sources.cite(parts, PassageKind.JUDGMENT, category))
     tone = read_judgment(parts[-1]).verdict
     if tone in (G, W) and not stance.favourable:
         tone = N  # a hopeful commentary is quoted, not glossed as favourable, when the slip leans against
@@ -218,7 +207,7 @@ def judgment_paragraph(
     request: GenerationRequest,
     answer: Answer | None,
     chosen: Topic,
-    judgments: dict[str, str],
+    judgments: Mapping[str, str],
     stance: Stance,
 ) -> list[str]:
     loc = w.locale
@@ -242,11 +231,13 @@ def judgment_paragraph(
         "category": answer.category,
         "category_en": ph.CATEGORY_EN.get(answer.category, "this slip"),
         "text": ("」「" if not w.en() else " / ").join(clean(q, QUOTE_LIMIT) for q in answer.quotes),
-        "cite": w.sources.mark(list(answer.citations)),
+        "cite": w.mark(list(answer.citations)),
         "gloss": gloss(answer, chosen.key) if w.en() else "",
         "verdict": verdict_text,
     }
-    if answer.mode == "clauses":
+    if at_large(request, chosen):
+        out = [ph.ANSWER_AT_LARGE[loc].format(**fields)]
+    elif answer.mode == "clauses":
         out = [w.pick(ph.ANSWER_CLAUSES[loc]).format(**fields)]
     elif answer.mode == "general":
         out = [ph.ANSWER_GENERAL[loc].format(**fields)]
@@ -266,7 +257,7 @@ def judgment_paragraph(
                     category=overall,
                     category_en=ph.CATEGORY_EN[overall],
                     text=clean(quote, QUOTE_LIMIT),
-                    cite=w.sources.mark(cites),
+                    cite=w.mark(cites),
                     gloss=gloss(Answer(overall, (quote,), (reading,), (), "direct"), chosen.key)
                     if w.en()
                     else "",
@@ -275,51 +266,55 @@ def judgment_paragraph(
     return out
 
 
-def _about(text: str, chosen: Topic) -> str:
-    """The clauses of a 聖意 that speak to the asked topic or to none in particular (a time found in
-    求財遲 is about money, not about a pregnancy)."""
-    keep = [
-        c.text for c in read_clauses(text) if not c.topics or chosen.key in c.topics or "general" in c.topics
-    ]
-    return "。".join(keep)
+def at_large(request: GenerationRequest, chosen: Topic) -> bool:
+    """Whether the question names no topic at all (or there is none), so the slip is read in general:
+    the general topic, reached without a common category or through the general one (凡事)."""
+    return chosen.key == "general" and request.common_category in ("", GENERAL)
 
 
-def compose_reading(request: GenerationRequest, rng: random.Random) -> Reading:
-    """The interpretation as paragraphs of sentences, in the request's locale, with its stance."""
+def secondary_sentence(w: Writer, reading: Reading) -> str:
+    """One sentence on the question's second worry: the slip's own line for it where it has one
+    (quoted, cited only where a retrieved passage holds it), else that it has none."""
+    other = reading.secondary
+    if other is None:
+        return ""
+    name = other.en if w.en() else other.zh
+    category = next((c for c in other.categories if reading.judgments.get(c, "").strip()), None)
+    if category is None:
+        return ph.SECONDARY_NONE[w.locale].format(topic=name)
+    quote = short(reading.judgments[category])
+    cites = w.sources.cite([quote], PassageKind.JUDGMENT, category)
+    reading_of_quote = Answer(category, (quote,), (read_judgment(quote),), (), "direct")
+    return ph.SECONDARY[w.locale].format(
+        topic=name,
+        category=category,
+        category_en=ph.CATEGORY_EN.get(category, "that matter"),
+        text=clean(quote, QUOTE_LIMIT),
+        cite=w.mark(cites),
+        gloss=gloss(reading_of_quote, other.key) if w.en() else "",
+    )
+
+
+def compose_reading(request: GenerationRequest, rng: random.Random) -> Composed:
+    """The interpretation as paragraphs of sentences, in the request's locale, with its reading."""
     locale = "en" if request.locale.lower().startswith("en") else "zh-Hant"
-    sources = Sources(request.passages, locale)
-    w = Writer(locale, rng, sources)
-    judgments = {
-        **sources.judgments(),
-        **{j.category: j.text for j in request.poem.judgments if j.text.strip()},
-    }
-    question = read_question(request.question)
-    chosen = choose_topic(request, judgments)
-    answer = find_answer(request, judgments, chosen, sources)
-    lines = read_verse(request.poem.verse)
-    stance = decide(request.poem.rank, answer, verse_verdict(lines))
+    reading = reading_of(request)
+    w = Writer(locale, rng, Sources(request.passages))
+    judgments = reading.judgments
+    chosen, answer, stance = reading.topic, reading.answer, reading.stance
+    lines = list(reading.verse)
     paragraphs = [opening(w, request)]
     verse, image = verse_paragraph(w, request, judgments, lines, stance)
     if verse:
         paragraphs.append(verse)
-    paragraphs.append(judgment_paragraph(w, request, answer, chosen, judgments, stance))
-    facts = Facts(
-        question,
-        stance,
-        chosen,
-        answer,
-        request.poem.rank,
-        tuple(line.text for line in lines),
-        request.poem.attributes,
-        _about(judgments.get(answer.category, ""), chosen)
-        if answer is not None and answer.mode == "clauses"
-        else "",
-    )
+    judged = judgment_paragraph(w, request, answer, chosen, judgments, stance)
+    also = secondary_sentence(w, reading)
+    paragraphs.append([*judged, also] if also else judged)
     tip = w.pick(chosen.tips_en if w.en() else chosen.tips_zh)
-    paragraphs.append([*reply(w, facts), tip])
+    paragraphs.append([*reply(w, reading, request.poem.rank), tip])
     closings = ph.CLOSING[locale] + (ph.CLOSING_IMAGE[locale] if image and not w.en() else ())
     paragraphs.append([w.pick(closings).format(image=clean(image, 12))])
-    return Reading(paragraphs, question, chosen, stance, answer)
+    return Composed(paragraphs, reading)
 
 
 def compose(request: GenerationRequest, rng: random.Random) -> list[list[str]]:

@@ -24,7 +24,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 
 from qianshi.server.backends.generation.grounded import phrases as ph
 from qianshi.server.backends.generation.grounded.compose import compose
-from qianshi.server.domain import GenerationChunk, GenerationRequest
+from qianshi.server.writing import GenerationChunk, GenerationRequest
 
 __all__ = ["GroundedGenerator", "chunk_text", "estimate_tokens"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qianshi.server.backends.generation.grounded.answer import Answer
+from qianshi.server.reading.answer import Answer
 
 _SUBJECT_EN = {
     "health": "the illness",

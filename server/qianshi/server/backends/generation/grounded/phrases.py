@@ -8,7 +8,7 @@ Placeholders are ``str.format`` fields; each phrasing of a tuple uses the same o
 
 from __future__ import annotations
 
-from qianshi.server.backends.generation.grounded.words import Verdict
+from qianshi.server.reading.words import Verdict
 
 G, W, M, B, N = Verdict.GOOD, Verdict.WAIT, Verdict.MIXED, Verdict.BAD, Verdict.NEUTRAL
 
@@ -176,6 +176,23 @@ ANSWER_GENERAL = {
     "en": "This slip has no line of its own for {topic}, so read it through {category} ({category_en}): "
     "{text}{cite}{gloss} — {verdict}.",
 }
+ANSWER_AT_LARGE = {
+    "zh-Hant": "你沒有指明問哪一件事，這裡就以整支籤的大意來讀：「{category}」寫著「{text}」{cite}，{verdict}。",
+    "en": "Your question names no particular matter, so this reads the slip as a whole: its {category} "
+    "({category_en}) line reads {text}{cite}{gloss} — {verdict}.",
+}
+"""A question that names no topic (or none at all): the slip is read in general, and the text says so
+rather than answer a topic nobody asked about."""
+SECONDARY = {
+    "zh-Hant": "你也提到{topic}：「{category}」一項寫著「{text}」{cite}，可以一併參考。",
+    "en": "You also mention {topic}: the slip's line for {category} ({category_en}) reads {text}{cite}{gloss}.",
+}
+SECONDARY_NONE = {
+    "zh-Hant": "你也提到{topic}；這支籤沒有專講它的一項，若放心不下，可以就這件事另外再求一支籤。",
+    "en": "You also mention {topic}; this slip has no line of its own for it, so if it weighs on you, "
+    "ask about it with a slip of its own.",
+}
+"""The second worry a question names (老公失業 beside 小孩生病): mentioned, never answered in its place."""
 ANSWER_NONE = {
     "zh-Hant": "這支籤沒有專講{topic}的籤解，就以籤詩整體的意思為準。",
     "en": "This slip has no specific line for {topic}, so go by the verse as a whole.",

@@ -10,7 +10,7 @@ a clue means), ``{rank}``, ``{category}``.
 
 from __future__ import annotations
 
-from qianshi.server.backends.generation.grounded.stance import Lean
+from qianshi.server.reading.stance import Lean
 
 GO, WAIT, CARE, HOLD = Lean.GO, Lean.WAIT, Lean.CAREFUL, Lean.HOLD
 
@@ -196,3 +196,11 @@ CONDITION = {
     "zh-Hant": ("前提是照籤上說的，先做到「{text}」。", "籤給的條件是：先「{text}」，再看結果。"),
     "en": ("The condition: first do as the slip says, {text}.", "The slip sets a condition first: {text}."),
 }
+
+NOT_YET = {
+    "zh-Hant": ("不過籤上也說「{text}」：你問的是眼下，時候還沒到，耐心等一等。",
+                "要留意籤文「{text}」這一句：事情會成，只是不在這個時候。"),
+    "en": ("But the slip also says {text}: you ask about now, and the time has not yet come.",
+           "Note the line {text}: it will come together, only not at this moment."),
+}  # fmt: skip
+"""A favourable line met by the slip's own "not yet" (年未值時) for a question about now."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from qianshi.server.backends.generation.grounded.answer import Sources
+from qianshi.server.reading.answer import Sources
 
 
 @dataclass(slots=True)
@@ -21,6 +21,13 @@ class Writer:
 
     def en(self) -> bool:
         return self.locale == "en"
+
+    def mark(self, citations: list[int] | tuple[int, ...]) -> str:
+        """The citation marks as they follow a quote: "[1][2]" (zh) or " [1][2]" (en)."""
+        if not citations:
+            return ""
+        marks = "".join(f"[{c}]" for c in citations)
+        return " " + marks if self.en() else marks
 
     def say(self, options: tuple[str, ...], **fields: str) -> str:
         """One of ``options``, filled in."""

@@ -77,7 +77,11 @@ class Bench:
         if not self.url:
             self.run = vproc.Run(where)
             self.vllm = vproc.VLLMServer(
-                self.run, venv.python(where), model, new_session=self.args.vllm_new_session
+                self.run,
+                venv.python(where),
+                model,
+                new_session=self.args.vllm_new_session,
+                unpinned=self.args.vllm_unpinned,
             ).wait_ready()
             self.url = self.vllm.url
             started["vllm_ready_s"] = round(self.vllm.ready_s, 1)
@@ -322,6 +326,11 @@ def parser(sub: Any) -> None:
         "--vllm-new-session",
         action="store_true",
         help="start vLLM in a session of its own (setsid), as from another terminal: shows the starvation",
+    )
+    v.add_argument(
+        "--vllm-unpinned",
+        action="store_true",
+        help="one OpenMP thread, left to the scheduler (another vLLM on the host holds core 0)",
     )
     v.add_argument("--relay-rounds", type=int, default=5, help="rounds of the relays-alone phase (0: skip)")
     v.add_argument("--profile", action="store_true", help="py-spy records the Qianshi server while it relays")

@@ -16,6 +16,7 @@ and prints a JSON summary with the ratios and the targets. What each figure mean
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -24,13 +25,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import burst, plots, readings, vllm_bench
+from bench import burst, goals, hold, plots, readings, vllm_bench
 from bench.procs import start_standin
 from bench.report import ratios, summary, targets
 from bench.run import RELAY_PROFILE, Settings, prepare, run_level, run_relay
 
 DESIGNS = ("qianshi", "naive", "threadpool")
 BURST_DESIGNS = ("qianshi", "naive", "threadpool", "old-engine", "bare", "before")
+HOLD_DESIGNS = ("qianshi", "bare", "naive", "threadpool", "before")
 MODES: dict[str, dict[str, Any]] = {
     "quick": {
         "ns": [1, 100, 1000],
@@ -84,12 +86,32 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--wave-interval", type=float, default=0.01, help="seconds between waves of opens")
     r.add_argument("--warmup", type=int, default=-1, help="warm-up tasks that teach the estimates")
     r.add_argument("--clients", type=int, default=0, help="client processes (0: by N)")
-    r.add_argument("--relay-n", type=int, default=100, help="streams of the relay level (0: skip it)")
+    r.add_argument(
+        "--relay-n",
+        type=int,
+        default=-1,
+        help="streams of the relay level (0: none; default 100 with the sweep)",
+    )
     r.add_argument("--relay-profile", default=RELAY_PROFILE, help="stand-in profile of the relay level")
     r.add_argument(
         "--quiet-wait", type=float, default=0.0, help="wait up to S s for a quiet machine per level"
     )
     r.add_argument("--profile", action="store_true", help="record the servers with py-spy (needs py-spy)")
+    r.add_argument(
+        "--hold-levels", default="", help="N streams kept open, memory per stream (e.g. 1000,10000)"
+    )
+    r.add_argument(
+        "--hold-designs", default="qianshi,bare,naive,threadpool", help="designs of the hold levels"
+    )
+    r.add_argument(
+        "--hold-large-designs", default="qianshi,bare", help="designs of the hold levels above 2,000 streams"
+    )
+    r.add_argument(
+        "--burst-rounds", type=int, default=1, help="rounds of the burst levels, designs interleaved (median)"
+    )
+    r.add_argument(
+        "--workers-n", type=int, default=0, help="streams of the --workers 2 + Redis level (0: none)"
+    )
     vllm_bench.parser(sub)
     readings.parser(sub)
     return p
@@ -126,7 +148,16 @@ def settings_from(args: argparse.Namespace) -> tuple[Settings, str]:
         burst_ns=_counts(args.burst, defaults["burst"]),
         burst_designs=burst_designs,
         before=Path(args.before).expanduser().resolve() if args.before else None,
+        hold_ns=_counts(args.hold_levels, []),
+        hold_designs=[d.strip() for d in args.hold_designs.split(",") if d.strip()]
+        + (["before"] if args.before and args.hold_levels else []),
+        workers_n=args.workers_n,
+        hold_large_designs=[d.strip() for d in args.hold_large_designs.split(",") if d.strip()],
+        burst_rounds=max(1, args.burst_rounds),
     )
+    unknown_hold = set(settings.hold_designs) - set(HOLD_DESIGNS)
+    if unknown_hold:
+        raise SystemExit(f"unknown hold designs: {', '.join(sorted(unknown_hold))}")
     return settings, mode
 
 
@@ -151,20 +182,27 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 levels.append(
                     run_level(settings, standin, design, n, level * len(DESIGNS) + DESIGNS.index(design))
                 )
-        if settings.relay_n > 0 and "qianshi" in settings.designs and settings.ns:
-            print(f"[bench] relay N={settings.relay_n:,} …", file=sys.stderr, flush=True)
-            levels.append(run_relay(settings, standin, settings.relay_n, len(settings.ns) * len(DESIGNS)))
+        relay_n = settings.relay_n if settings.relay_n >= 0 else (100 if settings.ns else 0)
+        if relay_n > 0 and "qianshi" in settings.designs:
+            for k, design in enumerate(["qianshi", *(["before"] if settings.before else [])]):
+                print(f"[bench] relay {design} N={relay_n:,} …", file=sys.stderr, flush=True)
+                level = len(settings.ns) * len(DESIGNS) + (k * 97)
+                levels.append(run_relay(settings, standin, relay_n, level, design))
         base = (len(settings.ns) + 1) * len(DESIGNS)
-        for k, n in enumerate(settings.burst_ns):
-            for design in settings.burst_designs:
-                print(f"[bench] burst {design} N={n:,} …", file=sys.stderr, flush=True)
-                level = base + k * len(BURST_DESIGNS) + BURST_DESIGNS.index(design)
-                levels.append(burst.run_burst(settings, standin, design, n, level))
+        rounds: list[dict[str, Any]] = []
+        for r in range(settings.burst_rounds):
+            for k, n in enumerate(settings.burst_ns):
+                for design in _rotated(settings.burst_designs, r):
+                    print(f"[bench] burst {design} N={n:,} (round {r + 1}) …", file=sys.stderr, flush=True)
+                    level = base + k * len(BURST_DESIGNS) + BURST_DESIGNS.index(design)
+                    rounds.append({**burst.run_burst(settings, standin, design, n, level), "round": r + 1})
+        levels += burst.merge_rounds(rounds)
         if settings.burst_ns and "qianshi" in settings.burst_designs:
             print("[bench] solo …", file=sys.stderr, flush=True)
             levels.append(
                 burst.run_solo(settings, standin, base + len(settings.burst_ns) * len(BURST_DESIGNS))
             )
+        levels += _hold_levels(settings, base + (len(settings.burst_ns) + 1) * len(BURST_DESIGNS))
         if settings.burst_ns:
             startup_designs = [d.strip() for d in args.startup_designs.split(",") if d.strip()]
             for design in [*startup_designs, *(["before"] if settings.before else [])]:
@@ -214,12 +252,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             },
             "warmup_tasks": settings.warmup_tasks,
             "relay": {"n": settings.relay_n, "standin_profile": settings.relay_profile},
-            "burst": {"ns": settings.burst_ns, "designs": settings.burst_designs},
+            "burst": {
+                "ns": settings.burst_ns,
+                "designs": settings.burst_designs,
+                "rounds": settings.burst_rounds,
+            },
         },
         "levels": [{k: v for k, v in level.items() if k != "_"} for level in levels],
         "startup": startups,
         "ratios": ratios(levels),
-        "targets": targets(levels, startups, settings.tick_s),
+        "targets": targets(levels, startups, settings.tick_s) + goals.goals(levels, settings.tick_s),
         "plots": [
             *(["gaps.png"] if sweep else []),
             *(["progress.png"] if has_progress else []),
@@ -231,6 +273,35 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     (settings.out / f"report-{stamp}.json").write_text(text)
     (settings.out / "latest.json").write_text(text)
     return report
+
+
+def _rotated(designs: list[str], by: int) -> list[str]:
+    """The designs in another order each round, so none always runs first (or last) on a busy host."""
+    k = by % len(designs) if designs else 0
+    return designs[k:] + designs[:k]
+
+
+def _hold_levels(settings: Settings, base: int) -> list[dict[str, Any]]:
+    """The hold levels and the --workers level, on a stand-in that never sends a first token."""
+    if not settings.hold_ns and not settings.workers_n:
+        return []
+    out: list[dict[str, Any]] = []
+    standin, url = hold.start_hold_standin()
+    held = dataclasses.replace(settings, standin_url=url)
+    try:
+        for k, n in enumerate(settings.hold_ns):
+            designs = settings.hold_designs if n <= 2000 else settings.hold_large_designs
+            for design in (d for d in designs if d in HOLD_DESIGNS):
+                print(f"[bench] hold {design} N={n:,} …", file=sys.stderr, flush=True)
+                level = base + k * len(HOLD_DESIGNS) + HOLD_DESIGNS.index(design)
+                out.append(hold.run_hold(held, standin, design, n, level))
+        if settings.workers_n:
+            print(f"[bench] --workers 2 + redis N={settings.workers_n:,} …", file=sys.stderr, flush=True)
+            level = base + len(settings.hold_ns) * len(HOLD_DESIGNS)
+            out.append(hold.run_workers(held, standin, settings.workers_n, level))
+    finally:
+        standin.stop()
+    return out
 
 
 def _progress_level(levels: list[dict[str, Any]]) -> dict[str, Any] | None:

@@ -20,7 +20,9 @@ the index it built (a restart).
 
 from __future__ import annotations
 
+import copy
 import shutil
+import statistics
 import time
 from typing import Any
 
@@ -104,6 +106,65 @@ def run_burst(settings: Settings, standin: Proc, design: str, n: int, level: int
     out["level"] = "burst"
     out["opens"] = {"wave": BURST_WAVE, "interval_s": BURST_INTERVAL_S}
     return out
+
+
+_MEDIANS = (
+    ("first_event_ms", "p50"),
+    ("first_event_ms", "p99"),
+    ("time_to_ms", "poem", "p50"),
+    ("time_to_ms", "poem", "p99"),
+    ("time_to_ms", "passages", "p50"),
+    ("time_to_ms", "passages", "p99"),
+    ("time_to_ms", "result", "p50"),
+    ("time_to_ms", "result", "p99"),
+    ("in_server_ms", "poem_and_passages", "p50"),
+    ("in_server_ms", "poem_and_passages", "p99"),
+    ("longest_silence_s",),
+    ("costs", "server_cpu_ms_per_task"),
+    ("costs", "other_cpu_share"),
+    ("costs", "loop_lag_p99_ms"),
+    ("eta", "median_abs_error_s"),
+)
+
+
+def merge_rounds(rounds: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One level per design and N: with several rounds, each figure of ``_MEDIANS`` is the median of
+    the rounds' (the first round's level carries the rest, and the plots' raw data); errors add up;
+    every round's figures stay under ``rounds``."""
+    out: list[dict[str, Any]] = []
+    keys = list(dict.fromkeys((lv["design"], lv["n"]) for lv in rounds))
+    for design, n in keys:
+        mine = [lv for lv in rounds if lv["design"] == design and lv["n"] == n]
+        if len(mine) == 1:
+            out.append(mine[0])
+            continue
+        merged = copy.deepcopy({k: v for k, v in mine[0].items() if k != "_"})
+        merged["_"] = mine[0]["_"]
+        for path in _MEDIANS:
+            values = [v for v in (_get(lv, path) for lv in mine) if v is not None]
+            if values:
+                _set(merged, path, round(statistics.median(values), 4))
+        merged["errors"] = sum(lv["errors"] for lv in mine)
+        merged["round"] = "median"
+        merged["rounds"] = [{k: v for k, v in lv.items() if k != "_"} for lv in mine]
+        out.append(merged)
+    return out
+
+
+def _get(level: dict[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = level
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _set(level: dict[str, Any], path: tuple[str, ...], value: float) -> None:
+    target = level
+    for key in path[:-1]:
+        target = target.setdefault(key, {})
+    target[path[-1]] = value
 
 
 def run_solo(settings: Settings, standin: Proc, level: int) -> dict[str, Any]:

@@ -31,6 +31,7 @@ def burst_rows(levels: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "loop_lag_p99_ms": lv["costs"].get("loop_lag_p99_ms"),
                 "eta_median_abs_error_s": (lv.get("eta") or {}).get("median_abs_error_s"),
                 "other_cpu_share": lv["costs"]["other_cpu_share"],
+                "rounds": len(lv.get("rounds", [])) or 1,
             }
         )
     return rows

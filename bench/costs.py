@@ -23,7 +23,7 @@ from bench.procs import Sampler
 
 RELAY_SAMPLE = 400
 """Streams whose stand-in timeline is fetched for the relay latency."""
-_BUCKET = re.compile(r'^qianshi_event_loop_lag_seconds_bucket\{le="([^"]+)"\} (\S+)$', re.M)
+_BUCKET = re.compile(r'^qianshi_event_loop_lag_seconds_bucket\{(?:[^}]*,)?le="([^"]+)"[^}]*\} (\S+)$', re.M)
 
 
 def cores() -> int:
@@ -78,9 +78,13 @@ def server_cpu_between(sampler: Sampler, start: float, end: float) -> float:
 
 
 def scrape_lag(port: int) -> list[tuple[float, float]]:
-    """The loop-lag histogram's cumulative buckets from the server's ``/metrics``."""
+    """The loop-lag histogram's cumulative buckets from the server's ``/metrics`` (with ``--workers``,
+    every worker's, summed per bucket)."""
     text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
-    return [(float(le), float(count)) for le, count in _BUCKET.findall(text)]
+    summed: dict[float, float] = {}
+    for le, count in _BUCKET.findall(text):
+        summed[float(le)] = summed.get(float(le), 0.0) + float(count)
+    return sorted(summed.items())
 
 
 def lag_p99_ms(before: list[tuple[float, float]], after: list[tuple[float, float]]) -> float | None:

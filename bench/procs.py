@@ -163,13 +163,14 @@ def server_argv(
         module,
         *("--state-dir", str(state), "--llm-url", url, "--tick", str(tick), "--llm", llm),
         *("--lag-file", str(state / "lag.json")),
+        *extra,
     )
 
 
 def start_server(argv: list[str], name: str) -> tuple[Proc, int]:
     proc = Proc(name, argv)
     line = proc.wait_for("serving on port", 120)
-    return proc, int(line.rsplit(" ", 1)[-1])
+    return proc, int(line.split("serving on port ", 1)[1].split()[0])
 
 
 def copy_state(master: Path, into: Path) -> Path:

@@ -131,6 +131,36 @@ def targets(
     return checks + _burst_checks(levels, startups, tick_s)
 
 
+def _verdict_line(t: dict[str, Any]) -> str:
+    if t["limit"] is None and t["value"] is not None:
+        return f"INFO N={t['n']:>6,} {t['target']}: {t['value']}"
+    mark = "MET " if t["met"] else "MISS" if t["met"] is False else "n/a "
+    issue = f"[issue {t['issue']}] " if "issue" in t else ""
+    against = f"; {t['against']}" if "against" in t else ""
+    return f"{mark} N={t['n']:>6,} {issue}{t['target']}: {t['value']} (limit {t['limit']}{against})"
+
+
+def hold_rows(levels: Sequence[Level]) -> list[dict[str, Any]]:
+    """The summary's rows of the hold and --workers levels (hold.py)."""
+    return [
+        {
+            "level": lv["level"],
+            "design": lv["design"],
+            "n": lv["n"],
+            "kib_per_open_stream": lv["memory"]["server_kib_per_open_stream"],
+            "cpu_us_per_stream_s_held": lv["costs"]["server_cpu_us_per_stream_s_held"],
+            "gap_s": [lv["gap_s"]["p50"], lv["gap_s"]["p99"], lv["gap_s"]["max"]],
+            "silent": lv["silent_streams"],
+            "failed_at_open": lv["failed_at_open"],
+            "first_ms": [lv["first_event_ms"]["p50"], lv["first_event_ms"]["p99"]],
+            "loop_lag_p99_ms": lv["costs"].get("loop_lag_p99_ms"),
+            "other_cpu_share": lv["costs"]["other_cpu_share"],
+        }
+        for lv in levels
+        if lv.get("level") in ("hold", "workers")
+    ]
+
+
 def summary(report: dict[str, Any]) -> dict[str, Any]:
     """The printed summary: the headline figures per design and N, the ratios and the targets."""
     rows = []
@@ -156,7 +186,7 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
         if "clause_ms" in relay:
             row["relay_clause_ms"] = [relay["clause_ms"]["p50"], relay["clause_ms"]["p99"]]
             row["relay_all_ms"] = [relay["all_ms"]["p50"], relay["all_ms"]["p99"]]
-        if lv["design"] == "qianshi-relay":
+        if lv["design"].endswith("-relay"):
             row["relay_window_s"] = relay.get("window_s")
             row["generating_streams_min"] = relay.get("generating_streams_min")
             row["cpu_us_per_delta"] = relay.get("server_cpu_us_per_delta")
@@ -172,9 +202,6 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
         "burst": burst_rows(report["levels"]),
         "startup": report.get("startup", []),
         "ratios": report["ratios"],
-        "targets": [
-            f"{'MET ' if t['met'] else 'MISS' if t['met'] is False else 'n/a '} N={t['n']:>6,} "
-            f"{t['target']}: {t['value']} (limit {t['limit']})"
-            for t in report["targets"]
-        ],
+        "targets": [_verdict_line(t) for t in report["targets"]],
+        "hold": hold_rows(report["levels"]),
     }

@@ -73,18 +73,27 @@ class Settings:
     warmup_tasks: int = 16
     clients: int = 0
     """Client processes; 0: one per 500 streams, at most two."""
-    relay_n: int = 100
-    """Streams of the relay level (0: none)."""
+    relay_n: int = -1
+    """Streams of the relay level (0: none; -1: 100 when the sweep runs)."""
     relay_profile: str = RELAY_PROFILE
     quiet_wait_s: float = 0.0
     """Before each level, wait up to this long for the machine to be quiet (a shared host)."""
     burst_ns: list[int] = field(default_factory=list)
     """Burst levels (burst.py): N streams opened within about a second, grounded generator."""
     burst_designs: list[str] = field(default_factory=list)
+    burst_rounds: int = 1
+    """Rounds of the burst levels, the designs interleaved; each figure is the median over the rounds."""
     before: Path | None = None
     """A checkout of the code before this change, with its own .venv (the ``before`` design)."""
     profile: bool = False
     """Record the Qianshi server with py-spy during each level (``<out>/profile-<design>-<N>.txt``)."""
+    hold_ns: list[int] = field(default_factory=list)
+    """Hold levels (hold.py): N streams kept open, memory per open stream."""
+    hold_designs: list[str] = field(default_factory=list)
+    hold_large_designs: list[str] = field(default_factory=list)
+    """The designs of the hold levels above 2,000 streams (the baselines' servers take long to fill)."""
+    workers_n: int = 0
+    """Streams of the ``--workers 2`` + Redis level (hold.py); 0: none."""
     standin_url: str = ""
     state: Path = field(default_factory=Path)
 
@@ -333,13 +342,15 @@ def run_level(settings: Settings, standin: Proc, design: str, n: int, level: int
     return figures
 
 
-def run_relay(settings: Settings, standin: Proc, n: int, level: int) -> dict[str, Any]:
+def run_relay(
+    settings: Settings, standin: Proc, n: int, level: int, design: str = "qianshi"
+) -> dict[str, Any]:
     """``n`` Qianshi streams with long answers; relay latency and server CPU per delta are measured
     in the window in which 90 % of them are receiving text (no ticks then, nothing else to do)."""
     extra = ("--llm-model", f"standin:{settings.relay_profile}", "--max-generations", str(max(n, 64)))
-    d = drive(settings, standin, "qianshi", n, level, extra)
+    d = drive(settings, standin, design, n, level, extra)
     figures = _head(d, settings)
-    figures["design"] = "qianshi-relay"
+    figures["design"] = f"{design}-relay"
     figures["standin_profile"] = settings.relay_profile
     window = analysis.generation_window(d.streams)
     relay: dict[str, Any] = {

@@ -51,6 +51,10 @@ from bench.vllm_summary import dist, max_bucket, summarize, targets
 DESIGNS = ("direct", "qianshi", "qianshi-sdk")
 MODULES = {"qianshi": "qianshi.server.main", "qianshi-sdk": "bench.baselines.sdk_server"}
 WARMUP_STREAMS, WARMUP_TOKENS = 6, 64
+# The tiny model has random weights: its text would trip the guard (and the engine's loop detection)
+# at once, so the relay is measured with them off and without the frequency penalty meant for
+# instruct models; the guard's own cost is measured by ``python -m bench readings`` on a real model.
+RANDOM_WEIGHTS = ("--llm-guard", "off", "--llm-repetition-detection", "off", "--llm-frequency-penalty", "0")
 
 
 def say(line: str) -> None:
@@ -77,13 +81,19 @@ class Bench:
         if not self.url:
             self.run = vproc.Run(where)
             self.vllm = vproc.VLLMServer(
-                self.run, venv.python(where), model, new_session=self.args.vllm_new_session
+                self.run,
+                venv.python(where),
+                model,
+                new_session=self.args.vllm_new_session,
+                unpinned=self.args.vllm_unpinned,
             ).wait_ready()
             self.url = self.vllm.url
             started["vllm_ready_s"] = round(self.vllm.ready_s, 1)
         for design in [d for d in self.designs if d in MODULES]:
             t0 = time.monotonic()
-            self.servers[design] = self._server(design, MODULES[design], index, ("--llm-url", self.url))
+            self.servers[design] = self._server(
+                design, MODULES[design], index, ("--llm-url", self.url, *RANDOM_WEIGHTS)
+            )
             started[f"{design}_ready_s"] = round(time.monotonic() - t0, 1)
         return started
 
@@ -322,6 +332,11 @@ def parser(sub: Any) -> None:
         "--vllm-new-session",
         action="store_true",
         help="start vLLM in a session of its own (setsid), as from another terminal: shows the starvation",
+    )
+    v.add_argument(
+        "--vllm-unpinned",
+        action="store_true",
+        help="one OpenMP thread, left to the scheduler (another vLLM on the host holds core 0)",
     )
     v.add_argument("--relay-rounds", type=int, default=5, help="rounds of the relays-alone phase (0: skip)")
     v.add_argument("--profile", action="store_true", help="py-spy records the Qianshi server while it relays")

@@ -21,10 +21,20 @@ RETRIEVAL, GENERATION = events_pb2.STAGE_RETRIEVAL, events_pb2.STAGE_GENERATION
 
 
 class BareService(BaselineService):
+    def __init__(self, work: BlockingWork, hold: bool = False) -> None:
+        super().__init__(work)
+        self.hold = hold
+        """Write the first event, then hold the stream open until the caller leaves (the hold level)."""
+
     async def Interpret(
         self, request: interpret_service_pb2.InterpretRequest, context: grpc.aio.ServicerContext
     ) -> None:
         events = Events(self.next_task_id(), "grounded")
+        if self.hold:
+            await context.write(
+                events.make(events_pb2.STAGE_ACCEPTED, 0.0, "accepted", accepted=events_pb2.Accepted())
+            )
+            await asyncio.Event().wait()
         text = "此籤大吉，婚姻可成。" * 12
         for event in (
             events.make(events_pb2.STAGE_ACCEPTED, 0.0, "accepted", accepted=events_pb2.Accepted()),
@@ -47,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse(argv, "python -m bench.baselines.bare_server")
 
     def make(work: BlockingWork) -> BaselineService:
-        return BareService(work)
+        return BareService(work, hold=args.hold)
 
     asyncio.run(serve(args, make, "bare"))
 

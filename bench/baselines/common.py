@@ -214,6 +214,7 @@ def parse(argv: list[str] | None, prog: str) -> argparse.Namespace:
     p.add_argument("--llm", choices=("openai", "grounded"), default="openai", help="the generator's work")
     p.add_argument("--tick", type=float, default=0.8, help="silence interval of the thread-pool ticker")
     p.add_argument("--lag-file", default="", help="write the loop's lag samples here (JSON) on exit")
+    p.add_argument("--hold", action="store_true", help="bare: hold each stream open after its first event")
     return p.parse_args(argv)
 
 

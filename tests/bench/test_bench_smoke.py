@@ -1,7 +1,8 @@
 """A smoke run of the benchmark (``python -m bench run``) so it cannot rot.
 
 Ten streams per design with tiny timings, all three designs and the relay level, a burst of ten per
-design (the old engine too), the solo level and Qianshi's start-up times, through the real entry point
+design (the old engine too), the solo level, Qianshi's start-up times, and the hold levels (Qianshi,
+grpc.aio alone, and ``--workers 2`` with a Redis log) with issue 20's goal lines, through the real entry point
 in a subprocess: it checks the report's structure, never the speed (the benchmark's figures are not
 pass/fail). Most of the time goes to building the old engine's index once.
 """
@@ -27,6 +28,7 @@ def test_smoke_run_writes_a_complete_report(tmp_path: Path) -> None:
         "--n", "10", "--ttft", "0.05", "--tokens", "12", "--rate", "200", "--hold", "4",
         "--warmup", "2", "--relay-n", "10", "--relay-profile", "tokens=40,ttft=0.05",
         "--burst", "10", "--startup-designs", "qianshi", "--out", str(out),
+        "--hold-levels", "10", "--hold-designs", "qianshi,bare", "--workers-n", "10",
     ]  # fmt: skip
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=540, check=False)
     assert done.returncode == 0, done.stderr[-4000:]
@@ -78,3 +80,14 @@ def test_smoke_run_writes_a_complete_report(tmp_path: Path) -> None:
     assert {"burst result p99 (ms)", "start to SERVING, existing index (s)"} <= {
         t["target"] for t in report["targets"]
     }
+
+    held = {lv["design"]: lv for lv in report["levels"] if lv.get("level") in ("hold", "workers")}
+    assert set(held) == {"qianshi", "bare", "qianshi --workers 2 (redis)"}
+    for design, level in held.items():
+        assert level["failed_at_open"] == 0 and level["memory"]["open_streams_at_sample"] == 10, design
+        assert level["memory"]["server_kib_per_open_stream"] is not None, design
+    assert len(summary["hold"]) == 3
+    goals = {t["target"] for t in report["targets"] if t.get("issue") == 20}
+    assert {"burst result p99 <= naive's (ms)", "memory per open stream (KiB)"} <= goals
+    assert any(g.startswith("workers 2 + redis: gap p99") for g in goals)
+    assert "relay: server CPU per engine token (µs)" in goals

@@ -106,9 +106,12 @@ async def test_generation_cancel_closes_the_engine_stream(estimates):
     generator = FakeGenerator(gate=asyncio.Event())
     interpreter = Interpreter(FakeRetriever(), generator, estimates, FAST)
     async with Registry(interpreter, MemoryEventLog()) as registry:
-        task_id = await registry.start(spec(), "", None)
+        task_id = await registry.start(spec(keep_running=True), "", None)
         async with asyncio.timeout(10):
-            await generator.started.wait()
+            async with registry.subscribe(task_id, "", 0) as stream:
+                async for event in stream:  # the first text is out; the engine waits on its gate
+                    if event.kind == "text_delta":
+                        break
             await registry.cancel(task_id, "")
             await generator.closed.wait()
         events = await collect(registry, task_id)

@@ -185,3 +185,38 @@ async def test_tasks_of_a_crowd_all_hear_accepted_before_anyone_works(tmp_path):
             registry.cancel_local(task_id)
             await registry.wait_ended(task_id)
     assert work.queued == 0 and work.working == 0
+
+
+async def test_the_light_line_is_served_before_any_heavy_work():
+    clock = Clock()
+    queue = WorkQueue(limit=1, quiet_s=0.01, max_defer_s=60.0, clock=clock)
+    queue.arrived()
+    queue.arrived()
+    heavy = queue.join("a")  # one task already past its poem, waiting to work
+    light = [queue.join(name, light=True) for name in "bcd"]  # three that wait for their poem
+    assert heavy is not None and all(turn is not None for turn in light)
+    assert [queue.position(n) for n in "abcd"] == [1, 1, 2, 3] and queue.queued == 4
+    clock.now += 1.0  # the crowd is in
+    async with asyncio.timeout(5):
+        await asyncio.gather(*light)  # type: ignore[arg-type]
+        await heavy
+    assert queue.working == 1  # the poems held no slot
+
+
+async def test_a_crowd_gets_its_poems_before_anyone_searches(tmp_path):
+    retriever = FakeRetriever()
+    clock = Clock()
+    work = WorkQueue(limit=1, quiet_s=0.01, max_defer_s=60.0, clock=clock)
+    work.arrived()
+    log = MemoryEventLog()
+    interpreter = Interpreter(retriever, FakeGenerator(), Estimates(tmp_path / "e.json"), FAST, work=work)
+    async with Registry(interpreter, log) as registry:
+        tasks = [await registry.start(spec(), "", None) for _ in range(3)]
+        await asyncio.sleep(0.05)
+        assert not any(e.kind == "poem" for t in tasks for e in log._logs[t].events)  # still arriving
+        clock.now += 1.0  # the crowd is in
+        async with asyncio.timeout(10):
+            await retriever.entered.wait()  # the first search started: every poem is out already
+        assert all(any(e.kind == "poem" for e in log._logs[t].events) for t in tasks)
+        for task_id in tasks:
+            await registry.wait_ended(task_id)

@@ -55,7 +55,7 @@ async def settled(registry: Registry) -> None:
     """Wait until no task is live (each live task's own end event, until none is left)."""
     async with asyncio.timeout(60):
         while registry.active:
-            await asyncio.gather(*(live.ended.wait() for live in list(registry._live.values())))
+            await asyncio.gather(*(registry.wait_ended(task_id) for task_id in list(registry._live)))
         await asyncio.sleep(0)  # the retention-0 expiries run on the next loop iteration
 
 

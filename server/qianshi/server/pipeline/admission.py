@@ -16,20 +16,22 @@ that queue here instead, where it is bounded and its position is reported:
   slot in the same loop iteration.
 
 ``wait_for_slot`` is the pipeline's side of it: it waits under the pacer, so a queued task keeps
-ticking at the generation tick interval, each tick saying where in the queue it stands.
+ticking at the generation tick interval, each tick saying where in the queue it stands. A waiting
+task holds nothing but its place and its awaited turn (the pacer ticks it from outside).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Protocol
 
 from qianshi.server.errors import ResourceExhausted
+from qianshi.server.pipeline.emitter import Emitter
+from qianshi.server.pipeline.line import Line
 from qianshi.server.pipeline.messages import message
-from qianshi.server.pipeline.pacer import Emitter, Pacer
+from qianshi.server.pipeline.pacer import Pacer
 from qianshi.server.pipeline.workqueue import Pace, WorkQueue
 
 RETRY_AFTER_S = 1.0
@@ -46,8 +48,7 @@ class GenerationSlots:
         self.retry_after_s = retry_after_s
         self._reserved: set[str] = set()
         self._holding: set[str] = set()
-        self._waiting: OrderedDict[str, asyncio.Future[None]] = OrderedDict()
-        self._positions: dict[str, int] | None = None
+        self._waiting: Line[asyncio.Future[None]] = Line()
         self._pace = Pace(limit, None)
         self._since: dict[str, float] = {}
 
@@ -78,9 +79,7 @@ class GenerationSlots:
 
     def position(self, task_id: str) -> int:
         """1-based place of the task in the queue; 0 when it is not waiting."""
-        if self._positions is None:
-            self._positions = {tid: i for i, tid in enumerate(self._waiting, start=1)}
-        return self._positions.get(task_id, 0)
+        return self._waiting.place(task_id)
 
     def expected_wait(self, position: int) -> float | None:
         """Seconds until the task at ``position`` gets a slot, from how long generations have held
@@ -105,8 +104,8 @@ class GenerationSlots:
         turn = self._waiting.get(task_id)
         if turn is None:
             self._reserved.add(task_id)
-            turn = self._waiting[task_id] = asyncio.get_running_loop().create_future()
-            self._positions = None
+            turn = asyncio.get_running_loop().create_future()
+            self._waiting.push(task_id, turn)
         return turn
 
     async def wait(self, task_id: str) -> None:
@@ -126,9 +125,8 @@ class GenerationSlots:
     def release(self, task_id: str) -> None:
         """Give back the task's slot, queue place and reservation, whichever it has (idempotent)."""
         self._reserved.discard(task_id)
-        turn = self._waiting.pop(task_id, None)
+        turn = self._waiting.remove(task_id)
         if turn is not None:
-            self._positions = None
             turn.cancel()
         if task_id in self._holding:
             self._holding.discard(task_id)
@@ -137,8 +135,7 @@ class GenerationSlots:
 
     def _hand_over(self) -> None:
         while self._waiting and len(self._holding) < self.limit:
-            task_id, turn = self._waiting.popitem(last=False)
-            self._positions = None
+            task_id, turn = self._waiting.pop_first()
             if turn.done():  # its waiter was cancelled and is on its way out
                 continue
             self._holding.add(task_id)
@@ -162,6 +159,7 @@ async def wait_for_slot(
     slots: GenerationSlots | None,
     task_id: str,
     emitter: Emitter,
+    pacer: Pacer,
     locale: str,
     tick_s: float,
     usual_s: float = 0.0,
@@ -180,7 +178,16 @@ async def wait_for_slot(
         return
     limit = slots.limit
     await wait_for_turn(
-        slots, task_id, turn, emitter, locale, tick_s, "queued", lambda p: p * usual_s / limit, announce=True
+        slots,
+        task_id,
+        turn,
+        emitter,
+        pacer,
+        locale,
+        tick_s,
+        "queued",
+        lambda p: p * usual_s / limit,
+        announce=True,
     )
 
 
@@ -189,6 +196,7 @@ async def wait_for_turn(
     task_id: str,
     turn: asyncio.Future[None],
     emitter: Emitter,
+    pacer: Pacer,
     locale: str,
     tick_s: float,
     key: str,
@@ -207,7 +215,8 @@ async def wait_for_turn(
     try:
         if announce:
             await emitter.tick(tick(time.monotonic()))
-        await Pacer(emitter).run(pool.await_turn(task_id, turn), tick_s, tick)
+        with pacer.pacing(emitter, tick_s, tick):
+            await pool.await_turn(task_id, turn)
     finally:
         emitter.queue_position = 0
         emitter.progress.waiting(None, time.monotonic())
@@ -224,24 +233,42 @@ def place(
 
 
 def arrive(work: WorkQueue | None, task_id: str, emitter: Emitter, now: float) -> asyncio.Future[None] | None:
-    """A task arrives at the work queue: None when it may work at once, else the turn to wait for
-    (its place and expected wait are then in the ETA of the ``accepted`` event already)."""
+    """A task arrives at the work queue's light line (its poem): None when it may go on at once, else
+    the turn to wait for (its place and expected wait are then in the ETA of the ``accepted`` event
+    already)."""
     if work is None:
         return None
     work.arrived()
-    turn = work.join(task_id)
+    turn = work.join(task_id, light=True)
     if turn is not None:
         emitter.queue_position = place(work, task_id, emitter, now, _no_wait)
     return turn
 
 
+def queue_for_work(work: WorkQueue | None, task_id: str, emitter: Emitter) -> asyncio.Future[None] | None:
+    """After its poem, the task joins the work queue's heavy line (the search and the writing): None
+    when it may work at once, else the turn to wait for (its place and expected wait go to its ETA)."""
+    if work is None:
+        return None
+    turn = work.join(task_id)
+    if turn is not None:
+        emitter.queue_position = place(work, task_id, emitter, time.monotonic(), _no_wait)
+    return turn
+
+
 async def wait_for_work(
-    work: WorkQueue, task_id: str, turn: asyncio.Future[None], emitter: Emitter, locale: str, tick_s: float
+    work: WorkQueue,
+    task_id: str,
+    turn: asyncio.Future[None],
+    emitter: Emitter,
+    pacer: Pacer,
+    locale: str,
+    tick_s: float,
 ) -> None:
     """Wait for the task's turn in the work queue, ticking with its place (no tick at once: the
     ``accepted`` event just went out with the expected wait in its ETA)."""
     await wait_for_turn(
-        work, task_id, turn, emitter, locale, tick_s, "waiting_turn", _no_wait, announce=False
+        work, task_id, turn, emitter, pacer, locale, tick_s, "waiting_turn", _no_wait, announce=False
     )
 
 

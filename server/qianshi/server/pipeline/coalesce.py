@@ -5,13 +5,18 @@ short window has passed since the first held piece, whichever comes first — ex
 a generation, which goes out at once (the time to the first token is what a reader waits on); the
 held text never ends in half a character (a lone surrogate or the replacement character of an
 incomplete UTF-8 sequence). Text that is already there is never held back for a clause, nor sent
-ahead of the rest: when more pieces wait in the inbox (a generator that writes a whole answer at
-once, or a burst of an engine's tokens read together), they join the held text up to
+ahead of the rest: when the engine's next pieces are already there (a generator that writes a whole
+answer at once, or a burst of an engine's tokens read together), they join the held text up to
 ``MAX_HELD_CHARS``, so a short answer that exists all at once goes out as one or two events instead
 of one per clause (each event costs the server a gRPC write).
-The upstream is read by a pump task so the window can expire while the engine is silent. The pump
-is owned by the generator's ``try/finally`` rather than a task group, because an async generator must
-not yield from inside a task group (anyio's rule): callers close it with ``contextlib.aclosing``.
+
+The upstream is read by a pump task, which also makes every decision: it asks for the next piece by
+hand (``eager``) to learn whether it is already there, flushes what is due once the engine has to be
+waited for, and arms one timer per held piece for the window. The reader (the task's body) is woken
+only when a piece is ready — once per event, not once per token as when the pump only filled an
+inbox and the reader decided (bench/README.md: the relay's cost per token). The pump is owned by the
+generator's ``try/finally`` rather than a task group, because an async generator must not yield from
+inside a task group (anyio's rule): callers close it with ``contextlib.aclosing``.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import asyncio
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator
 
+from qianshi.server.pipeline.eager import resume
 from qianshi.server.writing import GenerationChunk
 
 CLAUSE_END = frozenset('，。！？；：、,.!?;:\n）)」』】”"')
@@ -32,6 +38,91 @@ def _splittable(text: str) -> bool:
     return not ("\ud800" <= last <= "\udbff" or last == "\ufffd")
 
 
+class _Pieces:
+    """The pump's side: held text, the window's timer, and the pieces ready for the reader."""
+
+    __slots__ = (
+        "chars",
+        "first",
+        "held",
+        "loop",
+        "ready",
+        "since",
+        "timer",
+        "tokens",
+        "waiter",
+        "window_s",
+    )
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, window_s: float) -> None:
+        self.loop = loop
+        self.window_s = window_s
+        self.ready: deque[GenerationChunk] = deque()
+        self.waiter: asyncio.Future[None] | None = None
+        self.held: list[str] = []
+        self.tokens = 0
+        self.chars = 0
+        self.since = 0.0
+        self.first = True
+        self.timer: asyncio.TimerHandle | None = None
+
+    def wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def put(self, chunk: GenerationChunk) -> None:
+        self.ready.append(chunk)
+        self.wake()
+
+    def flush(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        if self.held:
+            self.first = False
+            self.put(GenerationChunk(text="".join(self.held), tokens=self.tokens))
+            self.held.clear()
+            self.tokens = self.chars = 0
+
+    def receive(self, chunk: GenerationChunk) -> bool:
+        """Take one piece of the engine's; False once the final chunk came (nothing follows)."""
+        if chunk.final or chunk.notice:  # after the text before it, never merged
+            self.flush()
+            self.put(chunk)
+            return not chunk.final
+        if not chunk.text:
+            self.tokens += chunk.tokens
+            return True
+        if not self.held:
+            self.since = self.loop.time()
+        self.held.append(chunk.text)
+        self.tokens += chunk.tokens
+        self.chars += len(chunk.text)
+        if (self.chars >= MAX_HELD_CHARS or self.loop.time() - self.since >= self.window_s) and _splittable(
+            chunk.text
+        ):
+            self.flush()
+        return True
+
+    def settle(self) -> None:
+        """The engine has to be waited for: the first text, or a clause's end, goes out now; other
+        held text gets the window."""
+        if not self.held:
+            return
+        last = self.held[-1]
+        if (self.first or last[-1] in CLAUSE_END) and _splittable(last):
+            self.flush()
+        elif self.timer is None:
+            self.timer = self.loop.call_at(self.since + self.window_s, self._window_over)
+
+    def _window_over(self) -> None:
+        self.timer = None
+        if self.held and _splittable(self.held[-1]):
+            self.flush()
+        # else half a character: wait for the rest, however long it takes
+
+
 async def coalesce(
     chunks: AsyncIterator[GenerationChunk], window_s: float = WINDOW_S
 ) -> AsyncGenerator[GenerationChunk, None]:
@@ -39,95 +130,59 @@ async def coalesce(
 
     An exception of the upstream is raised after the text held so far was yielded.
     """
-    inbox: deque[GenerationChunk] = deque()
-    ready = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    pieces = _Pieces(loop, window_s)
     failure: list[BaseException] = []
     finished = False
 
     async def pump() -> None:
         nonlocal finished
+        following = chunks.__anext__
         try:
-            async for chunk in chunks:
-                inbox.append(chunk)
-                ready.set()
+            going = True
+            while going:
+                step = following()
+                try:
+                    waiting = step.send(None)  # type: ignore[attr-defined]
+                except StopIteration as got:  # the next piece was already there
+                    going = pieces.receive(got.value)
+                    continue
+                except StopAsyncIteration:
+                    break
+                pieces.settle()
+                try:
+                    chunk = await resume(step, waiting)  # type: ignore[arg-type]
+                except StopAsyncIteration:
+                    break
+                going = pieces.receive(chunk)
         except Exception as exc:
             failure.append(exc)
         finally:
             finished = True
-            ready.set()
+            pieces.flush()  # what is held goes out before the end (or the error)
+            pieces.wake()
             closer = getattr(chunks, "aclose", None)
             if closer is not None:
                 await closer()
 
-    held: list[str] = []
-    held_tokens = 0
-    held_chars = 0
-    held_since = 0.0
-    first = True
-
-    def take() -> GenerationChunk:
-        nonlocal held_tokens, held_chars
-        piece = GenerationChunk(text="".join(held), tokens=held_tokens)
-        held.clear()
-        held_tokens = held_chars = 0
-        return piece
-
-    loop = asyncio.get_running_loop()
     pumper = asyncio.ensure_future(pump())
+    ready = pieces.ready
     try:
         while True:
-            if not inbox and not finished:
-                ready.clear()
-                if held:
-                    try:
-                        async with asyncio.timeout_at(held_since + window_s):
-                            await ready.wait()
-                    except TimeoutError:
-                        if _splittable(held[-1]):
-                            yield take()
-                        else:  # half a character: wait for the rest, however long it takes
-                            await ready.wait()
-                        continue
-                else:
-                    await ready.wait()
-                continue
-            if not inbox:  # finished and drained
-                if held:
-                    yield take()
+            while ready:
+                piece = ready.popleft()
+                yield piece
+                if piece.final:
+                    return
+            if finished:
                 if failure:
                     raise failure[0]
                 return
-            chunk = inbox.popleft()
-            if chunk.final:
-                if held:
-                    yield take()
-                yield chunk
-                return
-            if chunk.notice:  # a note for the stream: after the text before it, never merged
-                if held:
-                    yield take()
-                yield chunk
-                continue
-            if not chunk.text:
-                held_tokens += chunk.tokens
-                continue
-            if not held:
-                held_since = loop.time()
-            held.append(chunk.text)
-            held_tokens += chunk.tokens
-            held_chars += len(chunk.text)
-            text = chunk.text
-            # The first text, or a clause's end, goes out only when nothing more is waiting: text
-            # already here costs no latency to join, and each piece sent is an event (a write).
-            due = (
-                ((first or text[-1] in CLAUSE_END) and not inbox)
-                or held_chars >= MAX_HELD_CHARS
-                or loop.time() - held_since >= window_s
-            )
-            if due and _splittable(text):
-                first = False
-                yield take()
+            pieces.waiter = loop.create_future()
+            await pieces.waiter
     finally:
+        if pieces.timer is not None:
+            pieces.timer.cancel()
         if not pumper.done():
             pumper.cancel()
         await asyncio.wait((pumper,))

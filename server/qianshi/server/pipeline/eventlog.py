@@ -63,7 +63,12 @@ class EventLog(Protocol):
         ...
 
     async def append(self, event: Event) -> None:
-        """Add the task's next event (``event.seq`` is the previous seq + 1)."""
+        """Add the task's next event (``event.seq`` is the previous seq + 1).
+
+        Appends of one task may overlap (a tick written while the task's own event is in flight):
+        they must be stored in the order they were called. An append must not enter a scope bound to
+        the current task (``asyncio.timeout``, a task group) before it first waits: the pacer starts
+        ticks' appends by hand and lets another task finish them (``pacer``, ``eager``)."""
         ...
 
     def follow(self, task_id: str, after_seq: int) -> AsyncIterator[Event]:

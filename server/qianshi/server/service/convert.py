@@ -125,7 +125,7 @@ def event(value: ev.Event) -> events_pb2.ProgressEvent:
         out.stage_completed.stage = STAGES[p.stage]
         _set_duration(out.stage_completed.duration, p.duration_s)
     elif isinstance(p, ev.PoemFound):
-        out.poem.CopyFrom(poem(p.poem))
+        out.poem.CopyFrom(_poem_message(p.poem))
     elif isinstance(p, ev.PassagesFound):
         out.passages.category = p.category
         out.passages.passages.extend(passage(x) for x in p.passages)
@@ -145,6 +145,23 @@ def event(value: ev.Event) -> events_pb2.ProgressEvent:
         out.error.status.CopyFrom(failure_status(p))
         out.error.partial_text = p.partial_text
     return out
+
+
+_POEMS: dict[int, tuple[Poem, poems_pb2.Poem]] = {}
+"""Each poem's message, made once: poems are immutable and the retriever hands out the same object
+for the same poem (keyed by identity: a poem holds a dict, so it has no hash)."""
+_POEMS_MAX = 4096
+
+
+def _poem_message(value: Poem) -> poems_pb2.Poem:
+    found = _POEMS.get(id(value))
+    if found is not None and found[0] is value:
+        return found[1]
+    if len(_POEMS) >= _POEMS_MAX:
+        _POEMS.clear()
+    message = poem(value)
+    _POEMS[id(value)] = (value, message)
+    return message
 
 
 def failure_status(p: ev.Failure) -> status_pb2.Status:

@@ -27,6 +27,7 @@ from qianshi.server.pipeline.requests import (
 from qianshi.server.pipeline.seams import Retriever
 from qianshi.server.service import convert
 from qianshi.server.service.status import from_error, to_grpc
+from qianshi.server.service.write_guard import WriteGuard
 from qianshi.server.tasks.registry import Registry
 from qianshi.v1 import interpret_service_pb2, interpret_service_pb2_grpc
 
@@ -53,8 +54,8 @@ class InterpretService(interpret_service_pb2_grpc.InterpretServiceServicer):
         self.sets = dict(sets)
         self.limits = limits
         self.identify = identify
-        self.max_write_stall_s = max_write_stall_s
-        """Longest one write may wait for a client that does not read; then the call ends (the task
+        self.writes = WriteGuard(max_write_stall_s)
+        """Bounds one write's wait for a client that does not read; then the call ends (the task
         lives on, watchable)."""
         self.ready = True
         self.streams = 0
@@ -132,11 +133,13 @@ class InterpretService(interpret_service_pb2_grpc.InterpretServiceServicer):
             return
         self.streams += 1
         delivered = after
+        handler = asyncio.current_task()
+        assert handler is not None
         try:
             async with self.registry.subscribe(task_id, owner, after) as events:
                 try:
                     async for event in events:
-                        if not await self._write(context, convert.event(event)):
+                        if not await self.writes.write(handler, context, convert.event(event)):
                             # Detach, not cancel: the task stays watchable from the last delivered seq.
                             self.registry.keep_alive(task_id, self.limits.default_grace_s)
                             await _end_unread(context, _too_slow(task_id, delivered))
@@ -149,15 +152,6 @@ class InterpretService(interpret_service_pb2_grpc.InterpretServiceServicer):
                     await context.abort_with_status(to_grpc(from_error(exc)))
         finally:
             self.streams -= 1
-
-    async def _write(self, context: grpc.aio.ServicerContext, message: object) -> bool:
-        """Write one event; False when the client left it unread for ``max_write_stall_s``."""
-        try:
-            async with asyncio.timeout(self.max_write_stall_s):
-                await context.write(message)
-        except TimeoutError:
-            return False
-        return True
 
 
 async def _end_unread(context: grpc.aio.ServicerContext, error: ResourceExhausted) -> None:

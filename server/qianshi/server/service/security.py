@@ -82,6 +82,9 @@ class _Malformed:
 class RequestGuard(grpc.aio.ServerInterceptor):
     """Answers requests that do not parse with INVALID_ARGUMENT instead of grpcio's UNKNOWN."""
 
+    def __init__(self) -> None:
+        self._guarded: dict[int, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
+
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
@@ -90,8 +93,16 @@ class RequestGuard(grpc.aio.ServerInterceptor):
         handler = await continuation(details)
         if handler is None or handler.request_deserializer is None:
             return handler
+        # A method's handler is the same object on every call: guard it once, not per call.
+        cached = self._guarded.get(id(handler))
+        if cached is not None and cached[0] is handler:
+            return cached[1]
+        guarded = self._guard(handler, details.method.rsplit("/", 1)[-1])
+        self._guarded[id(handler)] = (handler, guarded)
+        return guarded
+
+    def _guard(self, handler: grpc.RpcMethodHandler, name: str) -> grpc.RpcMethodHandler:
         parse = handler.request_deserializer
-        name = details.method.rsplit("/", 1)[-1]
 
         def tolerant(data: bytes) -> Any:
             try:

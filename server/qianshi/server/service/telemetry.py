@@ -27,17 +27,25 @@ class RpcInterceptor(grpc.aio.ServerInterceptor):
     ) -> None:
         self.metrics = metrics
         self.before = before
+        self._wrapped: dict[int, tuple[Any, Any]] = {}
 
     async def intercept_service(self, continuation: Callable[[Any], Any], details: Any) -> Any:
         handler = await continuation(details)
         if handler is None:
             return None
+        # A method's handler is the same object on every call: wrap it once, not per call.
+        cached = self._wrapped.get(id(handler))
+        if cached is not None and cached[0] is handler:
+            return cached[1]
         method = "/".join(details.method.rsplit("/", 2)[-2:])  # "qianshi.v1.InterpretService/Interpret"
+        wrapped = handler
         for kind in ("unary_unary", "unary_stream", "stream_unary", "stream_stream"):
             behavior = getattr(handler, kind)
             if behavior is not None:
-                return handler._replace(**{kind: self._wrap(behavior, method)})
-        return handler
+                wrapped = handler._replace(**{kind: self._wrap(behavior, method)})
+                break
+        self._wrapped[id(handler)] = (handler, wrapped)
+        return wrapped
 
     def _wrap(self, behavior: Callable[..., Any], method: str) -> Callable[..., Any]:
         metrics, before = self.metrics, self.before

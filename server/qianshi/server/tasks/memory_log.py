@@ -1,7 +1,7 @@
 """The default event log: every task's events in this process's memory (one server replica).
 
-Readers are cursors over a task's list of events; a writer wakes them through one shared future, so a
-reader that stops reading costs nothing but the (bounded) list itself. Request-id claims live beside
+Readers are cursors over a task's list of events; a writer wakes the waiting ones (each waits on a
+future of its own), so a reader that stops reading costs nothing but the (bounded) list itself. Request-id claims live beside
 the logs and go with them when they expire (or when the task ends with a restart reason).
 """
 
@@ -16,23 +16,29 @@ from qianshi.server.pipeline.events import Event, Failure
 
 
 class _TaskLog:
-    __slots__ = ("events", "meta", "waiter")
+    __slots__ = ("events", "meta", "waiters")
 
     def __init__(self, meta: TaskMeta) -> None:
         self.meta = meta
         self.events: list[Event] = []
-        self.waiter: asyncio.Future[None] | None = None
+        self.waiters: list[asyncio.Future[None]] | None = None
 
     def wake(self) -> None:
-        if self.waiter is not None:
-            if not self.waiter.done():
-                self.waiter.set_result(None)
-            self.waiter = None
+        if self.waiters is not None:
+            for waiter in self.waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+            self.waiters = None
 
     def wait(self) -> asyncio.Future[None]:
-        if self.waiter is None:
-            self.waiter = asyncio.get_running_loop().create_future()
-        return self.waiter
+        """A future of this reader's own, done at the next append (a reader that is cancelled while it
+        waits cancels only its own: no shield, no shared future to protect)."""
+        waiter = asyncio.get_running_loop().create_future()
+        if self.waiters is None:
+            self.waiters = [waiter]
+        else:
+            self.waiters.append(waiter)
+        return waiter
 
 
 class MemoryEventLog:
@@ -99,7 +105,7 @@ class MemoryEventLog:
                     return
             if events and events[-1].terminal:
                 return
-            await asyncio.shield(log.wait())
+            await log.wait()
 
     async def expire(self, task_id: str, retention_s: float) -> None:
         asyncio.get_running_loop().call_later(retention_s, self._forget, task_id)

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from qianshi.server.errors import BackendUnavailable, NotFound, ResourceExhausted
 from qianshi.server.pipeline.eventlog import EventLog, TaskMeta
@@ -38,7 +39,8 @@ class _Live:
     grace: asyncio.TimerHandle | None = None
     detached_grace_s: float | None = None
     """Set by ``keep_alive``: when its readers are gone, the task gets this grace whatever its policy."""
-    ended: asyncio.Event = field(default_factory=asyncio.Event)
+    ended: bool = False
+    """True once the task's body has finished (waiters wait on ``runner`` itself)."""
 
 
 class Registry:
@@ -61,18 +63,24 @@ class Registry:
         """Asks the other replicas to cancel a task this one does not run (a shared event log's hook)."""
         self._live: dict[str, _Live] = {}
         self._group: asyncio.TaskGroup | None = None
+        self._pacer: asyncio.Task[None] | None = None
         self.accepting = True
 
     async def __aenter__(self) -> Registry:
         self._group = asyncio.TaskGroup()
         await self._group.__aenter__()
+        self._pacer = self._group.create_task(self.interpreter.pacer.run(), name="pacer")
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        for live in list(self._live.values()):
-            if live.runner is not None:
-                live.runner.cancel()
+        runners = [live.runner for live in self._live.values() if live.runner is not None]
+        for runner in runners:
+            runner.cancel()
         assert self._group is not None
+        if runners:  # they report their end; the pacer outlives them
+            await asyncio.wait(runners)
+        if self._pacer is not None:
+            self._pacer.cancel()
         await self._group.__aexit__(None, None, None)
 
     @property
@@ -110,8 +118,11 @@ class Registry:
         live = _Live(meta, spec)
         self._live[task_id] = live
         live.runner = self._group.create_task(self._run(live, deadline), name=f"task {task_id}")
-        live.runner.add_done_callback(lambda _: self.interpreter.release(task_id))  # also if never started
+        live.runner.add_done_callback(functools.partial(self._released, task_id))  # also if never started
         return task_id
+
+    def _released(self, task_id: str, _runner: object) -> None:
+        self.interpreter.release(task_id)
 
     def _check_capacity(self) -> None:
         if not self.accepting:
@@ -135,7 +146,7 @@ class Registry:
             if live.grace is not None:
                 live.grace.cancel()
             self._live.pop(task_id, None)
-            live.ended.set()
+            live.ended = True
             with contextlib.suppress(Exception):
                 await self.events.expire(task_id, self.retention_s)
 
@@ -149,29 +160,25 @@ class Registry:
 
     # reading ---------------------------------------------------------------------------------------
 
-    @contextlib.asynccontextmanager
-    async def subscribe(
-        self, task_id: str, owner: str, after_seq: int = 0
-    ) -> AsyncIterator[AsyncIterator[Event]]:
-        """Read a task's events after ``after_seq``; leaving applies the task's disconnect policy."""
-        await self.find(task_id, owner)
+    def subscribe(self, task_id: str, owner: str, after_seq: int = 0) -> Subscription:
+        """Read a task's events after ``after_seq`` (``async with registry.subscribe(…) as events``);
+        leaving applies the task's disconnect policy."""
+        return Subscription(self, task_id, owner, after_seq)
+
+    def _reading(self, task_id: str) -> _Live | None:
         live = self._live.get(task_id)
         if live is not None:
             live.readers += 1
             if live.grace is not None:
                 live.grace.cancel()
                 live.grace = None
-        follow = self.events.follow(task_id, after_seq)
-        try:
-            yield follow
-        finally:
-            closer = getattr(follow, "aclose", None)
-            if closer is not None:
-                await closer()
-            if live is not None:
-                live.readers -= 1
-                if live.readers == 0 and not live.ended.is_set():
-                    self._orphaned(live)
+        return live
+
+    def _left(self, live: _Live | None) -> None:
+        if live is not None:
+            live.readers -= 1
+            if live.readers == 0 and not live.ended:
+                self._orphaned(live)
 
     def _orphaned(self, live: _Live) -> None:
         runner = live.runner
@@ -202,7 +209,7 @@ class Registry:
     def cancel_local(self, task_id: str) -> bool:
         """Cancel a task if this replica runs it (no owner check: the caller made it)."""
         live = self._live.get(task_id)
-        if live is None or live.runner is None or live.ended.is_set():
+        if live is None or live.runner is None or live.ended:
             return False
         live.runner.cancel()
         return True
@@ -210,8 +217,8 @@ class Registry:
     async def wait_ended(self, task_id: str) -> None:
         """Wait until a live task of this server has ended (returns at once for others)."""
         live = self._live.get(task_id)
-        if live is not None:
-            await live.ended.wait()
+        if live is not None and live.runner is not None:
+            await asyncio.wait((live.runner,))
 
     # shutting down ---------------------------------------------------------------------------------
 
@@ -220,14 +227,43 @@ class Registry:
         UNAVAILABLE (SERVER_DRAINING) so their callers resume elsewhere."""
         self.accepting = False
         deadline = time.monotonic() + grace_s
-        pending = [live.ended.wait() for live in self._live.values()]
+        pending = [live.runner for live in self._live.values() if live.runner is not None]
         if pending:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(max(deadline - time.monotonic(), 0.0)):
-                    await asyncio.gather(*pending)
-        remaining = list(self._live.values())
-        for live in remaining:
-            if live.runner is not None:
-                live.runner.cancel(DRAINING)
-        for live in remaining:
-            await live.ended.wait()
+            await asyncio.wait(pending, timeout=max(deadline - time.monotonic(), 0.0))
+        remaining = [live.runner for live in self._live.values() if live.runner is not None]
+        for runner in remaining:
+            runner.cancel(DRAINING)
+        if remaining:
+            await asyncio.wait(remaining)
+
+
+class Subscription:
+    """``async with registry.subscribe(task_id, owner, after_seq) as events``: the task's events, and
+    its disconnect policy applied when the reader leaves. A plain class rather than an async
+    generator context manager: an open stream holds one for its whole life (bench/README.md, memory
+    per open stream)."""
+
+    __slots__ = ("_after", "_follow", "_live", "_owner", "_registry", "_task_id")
+
+    def __init__(self, registry: Registry, task_id: str, owner: str, after_seq: int) -> None:
+        self._registry = registry
+        self._task_id = task_id
+        self._owner = owner
+        self._after = after_seq
+        self._live: _Live | None = None
+        self._follow: AsyncIterator[Event] | None = None
+
+    async def __aenter__(self) -> AsyncIterator[Event]:
+        registry = self._registry
+        await registry.find(self._task_id, self._owner)
+        self._live = registry._reading(self._task_id)
+        self._follow = registry.events.follow(self._task_id, self._after)
+        return self._follow
+
+    async def __aexit__(self, *exc: object) -> None:
+        try:
+            closer = getattr(self._follow, "aclose", None)
+            if closer is not None:
+                await closer()
+        finally:
+            self._registry._left(self._live)

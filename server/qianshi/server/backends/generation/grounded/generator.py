@@ -38,8 +38,8 @@ _MAX_CHUNK = {"zh-Hant": 40, "en": 140}
 
 def estimate_tokens(text: str) -> float:
     """Roughly what a model tokenizer would count: about 1.5 CJK characters or 4 other characters each."""
-    cjk = len(_CJK.findall(text))
-    return cjk / 1.5 + (len(text) - cjk) / 4
+    other = len(_CJK.sub("", text))  # a new string, not a list of one-character matches
+    return (len(text) - other) / 1.5 + other / 4
 
 
 def _split_long(sentence: str, limit: int) -> list[str]:
@@ -176,11 +176,13 @@ class GroundedGenerator:
         for i, chunk in enumerate(compose_chunks(request)):
             if i > 0 and self.pace_s > 0:
                 await self._pause(request)
-            if used + estimate_tokens(chunk) > budget:
+            cost = estimate_tokens(chunk)
+            if used + cost > budget:
                 chunk = _fit(chunk, budget - used)
+                cost = estimate_tokens(chunk)
                 finish = "length"
             if chunk:
-                used += estimate_tokens(chunk)
+                used += cost
                 count += 1
                 yield GenerationChunk(text=chunk)
             if finish == "length":

@@ -1,0 +1,133 @@
+"""The pacer: one for every task — ticks fill each task's silence at its own interval, only silence."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+from qianshi.server.pipeline import events as ev
+from qianshi.server.pipeline.emitter import Emitter
+from qianshi.server.pipeline.eventlog import TaskMeta
+from qianshi.server.pipeline.pacer import Pacer
+from qianshi.server.pipeline.progress import Plan, Progress
+from qianshi.server.tasks.memory_log import MemoryEventLog
+
+PLAN = Plan(retrieval_s=0.1, ttft_s=0.5, output_units=100, units_per_s=50)
+
+
+@contextlib.asynccontextmanager
+async def running(pacer: Pacer) -> AsyncIterator[None]:
+    task = asyncio.ensure_future(pacer.run())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def emitter_for(log: MemoryEventLog | object, task_id: str) -> Emitter:
+    if isinstance(log, MemoryEventLog):
+        await log.create(TaskMeta(task_id, "", ""))
+    now = time.monotonic()
+    return Emitter(log, task_id, Progress(PLAN, now), now)  # type: ignore[arg-type]
+
+
+def ticks(log: MemoryEventLog, task_id: str) -> list[ev.Event]:
+    return [e for e in log._logs[task_id].events if isinstance(e.payload, ev.Tick)]
+
+
+async def tick_saying(log: MemoryEventLog, task_id: str, message: str) -> ev.Event:
+    """The first tick of the task that says ``message`` (waits for it on the log)."""
+    async for event in log.follow(task_id, 0):
+        if isinstance(event.payload, ev.Tick) and event.message == message:
+            return event
+    raise AssertionError("the log ended")
+
+
+async def test_each_task_ticks_at_its_own_interval_whatever_the_others_wait_for():
+    log, pacer = MemoryEventLog(), Pacer()
+    slow, fast = await emitter_for(log, "slow"), await emitter_for(log, "fast")
+    async with running(pacer), asyncio.timeout(10):
+        with pacer.pacing(slow, 0.5, lambda now: "slow"), pacer.pacing(fast, 0.02, lambda now: "fast"):
+            await tick_saying(log, "slow", "slow")
+    # the slow task's entry was armed first; the fast one's ticks were never held back to its time
+    assert len(ticks(log, "fast")) >= 5
+    assert [e.message for e in ticks(log, "slow")] == ["slow"]
+
+
+async def test_a_task_that_spoke_meanwhile_does_not_hold_back_the_others():
+    log, pacer = MemoryEventLog(), Pacer()
+    spoke = await emitter_for(log, "spoke")
+    async with running(pacer), asyncio.timeout(10):
+        with pacer.pacing(spoke, 0.6, lambda now: "spoke"):
+            await asyncio.sleep(0.45)
+            await spoke.emit(ev.Tick(0.0), "spoken")  # its entry, due first, will move 0.6 s on
+            await asyncio.sleep(0.1)
+            other = await emitter_for(log, "other")  # due after the spoken one's entry, long before its next
+            with pacer.pacing(other, 0.1, lambda now: "other"):
+                await tick_saying(log, "spoke", "spoke")
+    assert len(ticks(log, "other")) >= 3  # each 0.1 s, not at the moved entry's time
+
+
+async def test_an_event_meanwhile_postpones_the_tick_and_leaving_stops_them():
+    log, pacer = MemoryEventLog(), Pacer()
+    emitter = await emitter_for(log, "t")
+    async with running(pacer), asyncio.timeout(10):
+        with pacer.pacing(emitter, 0.05, lambda now: "quiet"):
+            for _ in range(5):  # never silent for 50 ms: no tick
+                await emitter.emit(ev.Tick(0.0), "spoken")
+                await asyncio.sleep(0.01)
+            assert not [e for e in ticks(log, "t") if e.message == "quiet"]
+            await tick_saying(log, "t", "quiet")
+        count = len(log._logs["t"].events)
+        await asyncio.sleep(0.15)
+        assert len(log._logs["t"].events) == count  # not paced any more
+    spoken = [e for e in log._logs["t"].events if e.message == "spoken"]
+    quiet = [e for e in log._logs["t"].events if e.message == "quiet"]
+    assert quiet[0].elapsed_s - spoken[-1].elapsed_s >= 0.05 * 0.9  # it filled silence only
+
+
+class _SlowLog:
+    """A log whose appends wait (as a shared log's do); ``fail`` makes them raise."""
+
+    def __init__(self) -> None:
+        self.events: list[ev.Event] = []
+        self.fail: Exception | None = None
+        self.three = asyncio.Event()
+
+    async def append(self, event: ev.Event) -> None:
+        await asyncio.sleep(0)  # it waits, as a round trip would
+        if self.fail is not None:
+            raise self.fail
+        self.events.append(event)
+        if len(self.events) >= 3:
+            self.three.set()
+
+
+async def test_ticks_whose_append_waits_are_finished_by_the_pacer():
+    log, pacer = _SlowLog(), Pacer()
+    emitter = await emitter_for(log, "t")
+    async with running(pacer), asyncio.timeout(10):
+        with pacer.pacing(emitter, 0.02, lambda now: "waiting"):
+            await log.three.wait()
+    assert [e.seq for e in log.events][:3] == [1, 2, 3]  # in order, none lost
+
+
+async def test_a_tick_that_cannot_be_written_fails_the_task_with_that_error():
+    log, pacer = _SlowLog(), Pacer()
+    log.fail = RuntimeError("the log is down")
+    emitter = await emitter_for(log, "t")
+
+    async def body() -> None:
+        with pacer.pacing(emitter, 0.02, lambda now: "waiting"):
+            await asyncio.Event().wait()
+
+    async with running(pacer), asyncio.timeout(10):
+        emitter.task = task = asyncio.ensure_future(body())
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert isinstance(emitter.error, RuntimeError)

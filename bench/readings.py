@@ -25,11 +25,13 @@ import json
 import statistics
 import sys
 import time
+import unicodedata
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import grpc
+from qianshi.server import chinese
 from qianshi.v1 import interpret_service_pb2 as pb
 from qianshi.v1 import interpret_service_pb2_grpc
 
@@ -145,10 +147,41 @@ def summarize(readings: list[dict[str, Any]]) -> dict[str, Any]:
         "removed_citations": sum(len(r["removed_citations"]) for r in done),
         "unknown_citations_shown": sum(len(r["unknown_citations"]) for r in done),
         "converted_chars": sum(r["converted"] for r in done),
+        "shown_with_foreign_script": sum(audit(r["text"], r["locale"])["foreign_script"] for r in done),
+        "shown_with_loop": sum(audit(r["text"], r["locale"])["loop"] for r in done),
         "tokens_per_reading_p50": statistics.median([r["tokens"] for r in llm]) if llm else None,
         "seconds_p50": statistics.median([r["seconds"] for r in done]) if done else None,
         "by_locale": by_locale,
     }
+
+
+def _looped(text: str, size: int = 24) -> bool:
+    """Any ``size`` characters shown three times, not overlapping."""
+    seen: dict[str, list[int]] = {}
+    for i in range(len(text) - size + 1):
+        at = seen.setdefault(text[i : i + size], [])
+        if not at or i - at[-1] >= size:
+            at.append(i)
+            if len(at) >= 3:
+                return True
+    return False
+
+
+def audit(text: str, locale: str) -> dict[str, bool]:
+    """What a caller was shown, checked independently of the guard's own detectors: a foreign script
+    (for English: more than a fifth of the letters Han or any letters of a third script; for Chinese:
+    a Simplified character, or letters other than Han and Latin, or more Latin than Han letters) and a
+    loop (any 24 characters or more shown three times). Quotes of the verse are letters like others."""
+    letters = [c for c in text if c.isalpha()]
+    han = sum("CJK" in unicodedata.name(c, "") for c in letters)
+    latin = sum("LATIN" in unicodedata.name(c, "") for c in letters)
+    other = len(letters) - han - latin
+    if locale == "en":
+        foreign = other > 0 or han > 0.2 * max(len(letters), 1)
+    else:
+        simplified = locale == "zh-Hant" and chinese.convert(text, "zh-Hant") != text
+        foreign = simplified or other > 0 or latin > han
+    return {"foreign_script": foreign, "loop": _looped(text)}
 
 
 def guard_cost(readings: list[dict[str, Any]]) -> dict[str, Any]:
@@ -171,7 +204,27 @@ def start_qianshi(
     return start_server(argv, f"qianshi-{version}")
 
 
+def resummarize(args: argparse.Namespace) -> dict[str, Any]:
+    """The report again from the texts a run saved (``--summarize``): new measures over the same run."""
+    out = Path(args.out)
+    report = json.loads((out / "readings-report.json").read_text(encoding="utf-8"))
+    everything: list[dict[str, Any]] = []
+    for name in [s for s in args.sets.split(",") if s]:
+        for version in [v for v in args.prompts.split(",") if v]:
+            path = out / f"readings-{name}-{version}.jsonl"
+            readings = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+            everything += readings
+            report.setdefault(name, {})[version] = summarize(readings)
+    report["guard_cost"] = guard_cost(everything)
+    report["summarized"] = "python -m bench readings --summarize " + " ".join(sys.argv[3:])
+    (out / "readings-report.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+    return report
+
+
 def main(args: argparse.Namespace) -> dict[str, Any]:
+    if args.summarize:
+        return resummarize(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     where = venv.ensure(say)
@@ -217,3 +270,6 @@ def parser(sub: Any) -> None:
     r.add_argument("--concurrency", type=int, default=4, help="readings at once")
     r.add_argument("--max-tokens", type=int, default=300)
     r.add_argument("--out", default="bench/readings", help="folder for the report and the texts")
+    r.add_argument(
+        "--summarize", action="store_true", help="no readings: the report again from the texts in --out"
+    )

@@ -56,7 +56,7 @@ def with_sync_client(target: str) -> dict[str, Any]:
         sets = sorted(s.id for s in client.list_sets())
         events = list(client.interpret("mazu60", 23, QUESTION))
         try:
-            list(client.interpret("mazu60", 0, ""))
+            list(client.interpret("mazu60", 0, QUESTION, locale="fr"))
             refused: list[str] = []
         except InvalidArgument as error:
             refused = sorted(v.field for v in error.field_violations)

@@ -33,9 +33,11 @@ Stub = interpret_service_pb2_grpc.InterpretServiceStub
 
 @pytest_asyncio.fixture(loop_scope="session", scope="module")
 async def llm(built_state, tmp_path_factory, standin) -> AsyncIterator[tuple[Running, Stub, str]]:
-    """A server whose generator is the vLLM stand-in (``--llm openai``), 1.5 s stall limit."""
+    """A server whose generator is the vLLM stand-in (``--llm openai``), 1.5 s stall limit, the guard
+    off: the relay's own handling of faults (with the guard on, see ``guarded`` below)."""
     _, url = standin
     flags = ("--llm", "openai", "--llm-url", url, "--llm-model", "standin", "--llm-stall-timeout", "1.5")
+    flags += ("--llm-guard", "off")
     flags += ("--tick-retrieval", "0.3", "--tick-generation", "0.3")
     async with (
         server_with(built_state, tmp_path_factory.mktemp("llm"), *flags) as srv,
@@ -91,6 +93,31 @@ async def test_llm_faults_end_the_stream_clearly_while_others_flow(llm, fault, c
     assert other_error is None and others[-1].HasField("result")
     after = await standin_stats(url)
     assert after["requests"] - before["requests"] == 2, "a request that reached the engine is never retried"
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="module")
+async def guarded(built_state, tmp_path_factory, standin) -> AsyncIterator[Stub]:
+    """The same server with the guard as shipped (``--llm-guard fallback``): the model's first words are
+    held back until they have been checked."""
+    _, url = standin
+    flags = ("--llm", "openai", "--llm-url", url, "--llm-model", "standin", "--llm-stall-timeout", "1.5")
+    flags += ("--tick-retrieval", "0.3", "--tick-generation", "0.3")
+    async with (
+        server_with(built_state, tmp_path_factory.mktemp("guarded"), *flags) as srv,
+        grpc.aio.insecure_channel(f"127.0.0.1:{srv.port}") as channel,
+    ):
+        yield Stub(channel)
+
+
+@pytest.mark.parametrize(("fault", "code", "why", "_"), FAULTS[:3], ids=[f[0] for f in FAULTS[:3]])
+async def test_a_fault_while_the_guard_holds_the_first_words_shows_none_of_them(guarded, fault, code, why, _):
+    """Words the guard had not yet checked never reach the caller, not even as an error's partial text:
+    the error carries what the caller saw (nothing), so ``--llm-fallback`` could still answer whole."""
+    call = guarded.Interpret(request(question=f"FAULT[{fault}] 我今年換工作會順利嗎？"), timeout=20)
+    events, error = await read_events(call)
+    ended_with(events, error, code, why)
+    assert not any(e.HasField("text_delta") for e in events)
+    assert events[-1].error.partial_text == ""
 
 
 async def test_a_deadline_shorter_than_the_first_token_aborts_the_engine_request(llm):

@@ -172,7 +172,7 @@ async def test_the_client_alone_talks_to_a_real_server(client_only_venv, server)
     assert sync["seqs"] == list(range(1, len(sync["seqs"]) + 1))
     assert sync["terminal"] == [False] * (len(sync["seqs"]) - 1) + [True]
     assert sync["result_text"]
-    assert sync["refused_fields"] == ["number", "question"]
+    assert sync["refused_fields"] == ["locale", "number"]
     assert report["async"]["kinds"][0] == "accepted" and report["async"]["kinds"][-1] == "result"
     assert report["async"]["poem"] == ["mazu60", 23, 4]
 

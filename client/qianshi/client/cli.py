@@ -116,7 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     interpret.add_argument("--random", action="store_true", help="draw the poem number at random")
     interpret.add_argument(
-        "--question", default="", help="the question asked, up to 500 characters (default: none, the slip's general reading)"
+        "--question",
+        default="",
+        help="the question asked, up to 500 characters (default: none, the slip's general reading)",
     )
     interpret.add_argument(
         "--category", default="", help="category of the question, e.g. 婚姻 or marriage (default: inferred)"

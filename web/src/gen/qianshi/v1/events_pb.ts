@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file qianshi/v1/events.proto.
  */
 export const file_qianshi_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("ChdxaWFuc2hpL3YxL2V2ZW50cy5wcm90bxIKcWlhbnNoaS52MSL4BAoNUHJvZ3Jlc3NFdmVudBIPCgd0YXNrX2lkGAEgASgJEgsKA3NlcRgCIAEoAxIgCgVzdGFnZRgDIAEoDjIRLnFpYW5zaGkudjEuU3RhZ2USDwoHcGVyY2VudBgEIAEoARIPCgdtZXNzYWdlGAUgASgJEioKB2VsYXBzZWQYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SJgoDZXRhGAcgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi0KCXRpbWVzdGFtcBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKAoIYWNjZXB0ZWQYCiABKAsyFC5xaWFuc2hpLnYxLkFjY2VwdGVkSAASIAoEdGljaxgLIAEoCzIQLnFpYW5zaGkudjEuVGlja0gAEjEKDXN0YWdlX3N0YXJ0ZWQYDCABKAsyGC5xaWFuc2hpLnYxLlN0YWdlU3RhcnRlZEgAEjUKD3N0YWdlX2NvbXBsZXRlZBgNIAEoCzIaLnFpYW5zaGkudjEuU3RhZ2VDb21wbGV0ZWRIABIgCgRwb2VtGA4gASgLMhAucWlhbnNoaS52MS5Qb2VtSAASKAoIcGFzc2FnZXMYDyABKAsyFC5xaWFuc2hpLnYxLlBhc3NhZ2VzSAASKwoKdGV4dF9kZWx0YRgQIAEoCzIVLnFpYW5zaGkudjEuVGV4dERlbHRhSAASJAoGcmVzdWx0GBEgASgLMhIucWlhbnNoaS52MS5SZXN1bHRIABIiCgVlcnJvchgSIAEoCzIRLnFpYW5zaGkudjEuRXJyb3JIAEIJCgdwYXlsb2FkIogBCghBY2NlcHRlZBISCgpyZXF1ZXN0X2lkGAEgASgJEhAKCGNhdGVnb3J5GAIgASgJEjMKD2NhdGVnb3J5X3NvdXJjZRgDIAEoDjIaLnFpYW5zaGkudjEuQ2F0ZWdvcnlTb3VyY2USDgoGbG9jYWxlGAQgASgJEhEKCWdlbmVyYXRvchgFIAEoCSJQCgRUaWNrEjAKDXN0YWdlX2VsYXBzZWQYASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFgoOcXVldWVfcG9zaXRpb24YAiABKAUiZgoMU3RhZ2VTdGFydGVkEiAKBXN0YWdlGAEgASgOMhEucWlhbnNoaS52MS5TdGFnZRI0ChFleHBlY3RlZF9kdXJhdGlvbhgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJfCg5TdGFnZUNvbXBsZXRlZBIgCgVzdGFnZRgBIAEoDjIRLnFpYW5zaGkudjEuU3RhZ2USKwoIZHVyYXRpb24YAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iQwoIUGFzc2FnZXMSJQoIcGFzc2FnZXMYASADKAsyEy5xaWFuc2hpLnYxLlBhc3NhZ2USEAoIY2F0ZWdvcnkYAiABKAkiOQoJVGV4dERlbHRhEgwKBHRleHQYASABKAkSDgoGb2Zmc2V0GAIgASgDEg4KBnRva2VucxgDIAEoBSI5CgVVc2FnZRIVCg1wcm9tcHRfdG9rZW5zGAEgASgFEhkKEWNvbXBsZXRpb25fdG9rZW5zGAIgASgFIlwKC1N0YWdlVGltaW5nEiAKBXN0YWdlGAEgASgOMhEucWlhbnNoaS52MS5TdGFnZRIrCghkdXJhdGlvbhgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiLOAgoGUmVzdWx0EgwKBHRleHQYASABKAkSGQoRY2l0ZWRfcGFzc2FnZV9pZHMYAiADKAkSGQoRdW5rbm93bl9jaXRhdGlvbnMYAyADKAUSIAoFdXNhZ2UYBCABKAsyES5xaWFuc2hpLnYxLlVzYWdlEigKB3RpbWluZ3MYBSADKAsyFy5xaWFuc2hpLnYxLlN0YWdlVGltaW5nEhEKCWdlbmVyYXRvchgGIAEoCRINCgVtb2RlbBgHIAEoCRIWCg5wcm9tcHRfdmVyc2lvbhgIIAEoCRI2ChN0aW1lX3RvX2ZpcnN0X3Rva2VuGAkgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhkKEXRva2Vuc19wZXJfc2Vjb25kGAogASgBEhUKDWZhbGxiYWNrX3VzZWQYCyABKAgSEAoIY2F0ZWdvcnkYDCABKAkiQQoFRXJyb3ISIgoGc3RhdHVzGAEgASgLMhIuZ29vZ2xlLnJwYy5TdGF0dXMSFAoMcGFydGlhbF90ZXh0GAIgASgJKm0KBVN0YWdlEhUKEVNUQUdFX1VOU1BFQ0lGSUVEEAASEgoOU1RBR0VfQUNDRVBURUQQARITCg9TVEFHRV9SRVRSSUVWQUwQAhIUChBTVEFHRV9HRU5FUkFUSU9OEAMSDgoKU1RBR0VfRE9ORRAEKokBCg5DYXRlZ29yeVNvdXJjZRIfChtDQVRFR09SWV9TT1VSQ0VfVU5TUEVDSUZJRUQQABIbChdDQVRFR09SWV9TT1VSQ0VfUkVRVUVTVBABEhwKGENBVEVHT1JZX1NPVVJDRV9JTkZFUlJFRBACEhsKF0NBVEVHT1JZX1NPVVJDRV9ERUZBVUxUEANiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_google_rpc_status, file_qianshi_v1_poems]);
+  fileDesc("ChdxaWFuc2hpL3YxL2V2ZW50cy5wcm90bxIKcWlhbnNoaS52MSL4BAoNUHJvZ3Jlc3NFdmVudBIPCgd0YXNrX2lkGAEgASgJEgsKA3NlcRgCIAEoAxIgCgVzdGFnZRgDIAEoDjIRLnFpYW5zaGkudjEuU3RhZ2USDwoHcGVyY2VudBgEIAEoARIPCgdtZXNzYWdlGAUgASgJEioKB2VsYXBzZWQYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SJgoDZXRhGAcgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi0KCXRpbWVzdGFtcBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKAoIYWNjZXB0ZWQYCiABKAsyFC5xaWFuc2hpLnYxLkFjY2VwdGVkSAASIAoEdGljaxgLIAEoCzIQLnFpYW5zaGkudjEuVGlja0gAEjEKDXN0YWdlX3N0YXJ0ZWQYDCABKAsyGC5xaWFuc2hpLnYxLlN0YWdlU3RhcnRlZEgAEjUKD3N0YWdlX2NvbXBsZXRlZBgNIAEoCzIaLnFpYW5zaGkudjEuU3RhZ2VDb21wbGV0ZWRIABIgCgRwb2VtGA4gASgLMhAucWlhbnNoaS52MS5Qb2VtSAASKAoIcGFzc2FnZXMYDyABKAsyFC5xaWFuc2hpLnYxLlBhc3NhZ2VzSAASKwoKdGV4dF9kZWx0YRgQIAEoCzIVLnFpYW5zaGkudjEuVGV4dERlbHRhSAASJAoGcmVzdWx0GBEgASgLMhIucWlhbnNoaS52MS5SZXN1bHRIABIiCgVlcnJvchgSIAEoCzIRLnFpYW5zaGkudjEuRXJyb3JIAEIJCgdwYXlsb2FkIogBCghBY2NlcHRlZBISCgpyZXF1ZXN0X2lkGAEgASgJEhAKCGNhdGVnb3J5GAIgASgJEjMKD2NhdGVnb3J5X3NvdXJjZRgDIAEoDjIaLnFpYW5zaGkudjEuQ2F0ZWdvcnlTb3VyY2USDgoGbG9jYWxlGAQgASgJEhEKCWdlbmVyYXRvchgFIAEoCSJQCgRUaWNrEjAKDXN0YWdlX2VsYXBzZWQYASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFgoOcXVldWVfcG9zaXRpb24YAiABKAUiZgoMU3RhZ2VTdGFydGVkEiAKBXN0YWdlGAEgASgOMhEucWlhbnNoaS52MS5TdGFnZRI0ChFleHBlY3RlZF9kdXJhdGlvbhgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJfCg5TdGFnZUNvbXBsZXRlZBIgCgVzdGFnZRgBIAEoDjIRLnFpYW5zaGkudjEuU3RhZ2USKwoIZHVyYXRpb24YAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iQwoIUGFzc2FnZXMSJQoIcGFzc2FnZXMYASADKAsyEy5xaWFuc2hpLnYxLlBhc3NhZ2USEAoIY2F0ZWdvcnkYAiABKAkiOQoJVGV4dERlbHRhEgwKBHRleHQYASABKAkSDgoGb2Zmc2V0GAIgASgDEg4KBnRva2VucxgDIAEoBSI5CgVVc2FnZRIVCg1wcm9tcHRfdG9rZW5zGAEgASgFEhkKEWNvbXBsZXRpb25fdG9rZW5zGAIgASgFIlwKC1N0YWdlVGltaW5nEiAKBXN0YWdlGAEgASgOMhEucWlhbnNoaS52MS5TdGFnZRIrCghkdXJhdGlvbhgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiKLAwoGUmVzdWx0EgwKBHRleHQYASABKAkSGQoRY2l0ZWRfcGFzc2FnZV9pZHMYAiADKAkSGQoRdW5rbm93bl9jaXRhdGlvbnMYAyADKAUSIAoFdXNhZ2UYBCABKAsyES5xaWFuc2hpLnYxLlVzYWdlEigKB3RpbWluZ3MYBSADKAsyFy5xaWFuc2hpLnYxLlN0YWdlVGltaW5nEhEKCWdlbmVyYXRvchgGIAEoCRINCgVtb2RlbBgHIAEoCRIWCg5wcm9tcHRfdmVyc2lvbhgIIAEoCRI2ChN0aW1lX3RvX2ZpcnN0X3Rva2VuGAkgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhkKEXRva2Vuc19wZXJfc2Vjb25kGAogASgBEhUKDWZhbGxiYWNrX3VzZWQYCyABKAgSEAoIY2F0ZWdvcnkYDCABKAkSJAoHcXVhbGl0eRgUIAEoCzITLnFpYW5zaGkudjEuUXVhbGl0eRIVCg1maW5pc2hfcmVhc29uGBUgASgJIrIBCgdRdWFsaXR5EgwKBG1vZGUYASABKAkSJAoFdHJpcHMYAiADKAsyFS5xaWFuc2hpLnYxLkd1YXJkVHJpcBIXCg9jb252ZXJ0ZWRfY2hhcnMYAyABKAUSGQoRcmVtb3ZlZF9jaXRhdGlvbnMYBCADKAUSFwoPZXhwZWN0ZWRfYW5zd2VyGAUgASgJEhQKDGZvdW5kX2Fuc3dlchgGIAEoCRIQCghmYWxsYmFjaxgHIAEoCSJLCglHdWFyZFRyaXASDQoFY2hlY2sYASABKAkSDgoGYWN0aW9uGAIgASgJEg4KBmRldGFpbBgDIAEoCRIPCgdhdF9jaGFyGAQgASgFIkEKBUVycm9yEiIKBnN0YXR1cxgBIAEoCzISLmdvb2dsZS5ycGMuU3RhdHVzEhQKDHBhcnRpYWxfdGV4dBgCIAEoCSptCgVTdGFnZRIVChFTVEFHRV9VTlNQRUNJRklFRBAAEhIKDlNUQUdFX0FDQ0VQVEVEEAESEwoPU1RBR0VfUkVUUklFVkFMEAISFAoQU1RBR0VfR0VORVJBVElPThADEg4KClNUQUdFX0RPTkUQBCqJAQoOQ2F0ZWdvcnlTb3VyY2USHwobQ0FURUdPUllfU09VUkNFX1VOU1BFQ0lGSUVEEAASGwoXQ0FURUdPUllfU09VUkNFX1JFUVVFU1QQARIcChhDQVRFR09SWV9TT1VSQ0VfSU5GRVJSRUQQAhIbChdDQVRFR09SWV9TT1VSQ0VfREVGQVVMVBADYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_google_rpc_status, file_qianshi_v1_poems]);
 
 /**
  * One event of a task's stream. Events of a task form a log:
@@ -203,7 +203,7 @@ export type Accepted = Message<"qianshi.v1.Accepted"> & {
   categorySource: CategorySource;
 
   /**
-   * The locale of the messages and the interpretation ("zh-Hant" or "en").
+   * The locale of the messages and the interpretation ("zh-Hant", "zh-Hans" or "en").
    *
    * @generated from field: string locale = 4;
    */
@@ -516,6 +516,23 @@ export type Result = Message<"qianshi.v1.Result"> & {
    * @generated from field: string category = 12;
    */
   category: string;
+
+  /**
+   * What the guard found in an LLM's text while it streamed; unset for the grounded generator and
+   * when the guard is off (`--llm-guard off`).
+   *
+   * @generated from field: qianshi.v1.Quality quality = 20;
+   */
+  quality?: Quality | undefined;
+
+  /**
+   * Why the text ended: "stop" (the model or the grounded generator finished), "length" (cut at
+   * max_tokens), "repetition" (the engine's loop detection cut it), "guard" (the guard cut it: see
+   * `quality`).
+   *
+   * @generated from field: string finish_reason = 21;
+   */
+  finishReason: string;
 };
 
 /**
@@ -524,6 +541,116 @@ export type Result = Message<"qianshi.v1.Result"> & {
  */
 export const ResultSchema: GenMessage<Result> = /*@__PURE__*/
   messageDesc(file_qianshi_v1_events, 9);
+
+/**
+ * What the guard found in an LLM's text while it streamed (`--llm-guard`). The text a caller saw
+ * already had these checks applied: Simplified characters converted for a zh-Hant reader, citation
+ * markers that name no passage removed, a loop or a foreign-script clause cut.
+ *
+ * @generated from message qianshi.v1.Quality
+ */
+export type Quality = Message<"qianshi.v1.Quality"> & {
+  /**
+   * The guard's mode: "flag" (report only) or "fallback" (the grounded reading may stand in).
+   *
+   * @generated from field: string mode = 1;
+   */
+  mode: string;
+
+  /**
+   * The checks that tripped, in the order they tripped.
+   *
+   * @generated from field: repeated qianshi.v1.GuardTrip trips = 2;
+   */
+  trips: GuardTrip[];
+
+  /**
+   * Characters converted into the locale's script (Simplified to Traditional for zh-Hant).
+   *
+   * @generated from field: int32 converted_chars = 3;
+   */
+  convertedChars: number;
+
+  /**
+   * Citation numbers the model wrote that name no passage; they were not shown.
+   *
+   * @generated from field: repeated int32 removed_citations = 4;
+   */
+  removedCitations: number[];
+
+  /**
+   * The reading plan's answer to the question: "yes", "no", "wait", "careful", "a", "b", "both" or
+   * "none" (an either/or the slip does not choose).
+   *
+   * @generated from field: string expected_answer = 5;
+   */
+  expectedAnswer: string;
+
+  /**
+   * The answer the finished text gives, by the same names; empty when it could not be read.
+   *
+   * @generated from field: string found_answer = 6;
+   */
+  foundAnswer: string;
+
+  /**
+   * The check whose trip made the grounded reading stand in (then `fallback_used` is true); empty
+   * when the model's text stood.
+   *
+   * @generated from field: string fallback = 7;
+   */
+  fallback: string;
+};
+
+/**
+ * Describes the message qianshi.v1.Quality.
+ * Use `create(QualitySchema)` to create a new message.
+ */
+export const QualitySchema: GenMessage<Quality> = /*@__PURE__*/
+  messageDesc(file_qianshi_v1_events, 10);
+
+/**
+ * One check of the guard that tripped.
+ *
+ * @generated from message qianshi.v1.GuardTrip
+ */
+export type GuardTrip = Message<"qianshi.v1.GuardTrip"> & {
+  /**
+   * The check: "script", "language", "loop", "citation" or "stance".
+   *
+   * @generated from field: string check = 1;
+   */
+  check: string;
+
+  /**
+   * What was done: "fallback", "cut" (the text ends there), "removed" (a citation marker) or
+   * "flagged" (reported only).
+   *
+   * @generated from field: string action = 2;
+   */
+  action: string;
+
+  /**
+   * What was found, in English.
+   *
+   * @generated from field: string detail = 3;
+   */
+  detail: string;
+
+  /**
+   * Characters the caller had received when it tripped.
+   *
+   * @generated from field: int32 at_char = 4;
+   */
+  atChar: number;
+};
+
+/**
+ * Describes the message qianshi.v1.GuardTrip.
+ * Use `create(GuardTripSchema)` to create a new message.
+ */
+export const GuardTripSchema: GenMessage<GuardTrip> = /*@__PURE__*/
+  messageDesc(file_qianshi_v1_events, 11);
 
 /**
  * Terminal failure.
@@ -551,7 +678,7 @@ export type Error = Message<"qianshi.v1.Error"> & {
  * Use `create(ErrorSchema)` to create a new message.
  */
 export const ErrorSchema: GenMessage<Error> = /*@__PURE__*/
-  messageDesc(file_qianshi_v1_events, 10);
+  messageDesc(file_qianshi_v1_events, 12);
 
 /**
  * The stages of an interpretation, in the order a task passes through them.

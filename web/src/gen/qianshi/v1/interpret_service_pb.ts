@@ -74,7 +74,8 @@ export type InterpretRequest = Message<"qianshi.v1.InterpretRequest"> & {
   number: number;
 
   /**
-   * The person's question, 1 to 500 characters.
+   * The person's question, at most 500 characters. Empty: the slip's general reading (what the slip
+   * says as a whole, read under the set's general category: 凡事, 聖意 …).
    *
    * @generated from field: string question = 3;
    */
@@ -90,7 +91,8 @@ export type InterpretRequest = Message<"qianshi.v1.InterpretRequest"> & {
   category: string;
 
   /**
-   * Locale of the messages and the interpretation: "zh-Hant" (default when empty) or "en".
+   * Locale of the messages and the interpretation: "zh-Hant" (default when empty), "zh-Hans" or "en".
+   * The question may be written in any language or script; the locale alone decides the reply's.
    *
    * @generated from field: string locale = 5;
    */

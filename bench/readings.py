@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import statistics
 import sys
@@ -32,6 +33,7 @@ from typing import Any
 
 import grpc
 from qianshi.server import chinese
+from qianshi.server.backends.retrieval.corpus import load_shipped_corpus
 from qianshi.v1 import interpret_service_pb2 as pb
 from qianshi.v1 import interpret_service_pb2_grpc
 
@@ -147,8 +149,8 @@ def summarize(readings: list[dict[str, Any]]) -> dict[str, Any]:
         "removed_citations": sum(len(r["removed_citations"]) for r in done),
         "unknown_citations_shown": sum(len(r["unknown_citations"]) for r in done),
         "converted_chars": sum(r["converted"] for r in done),
-        "shown_with_foreign_script": sum(audit(r["text"], r["locale"])["foreign_script"] for r in done),
-        "shown_with_loop": sum(audit(r["text"], r["locale"])["loop"] for r in done),
+        "shown_with_foreign_script": sum(audited(r)["foreign_script"] for r in done),
+        "shown_with_loop": sum(audited(r)["loop"] for r in done),
         "tokens_per_reading_p50": statistics.median([r["tokens"] for r in llm]) if llm else None,
         "seconds_p50": statistics.median([r["seconds"] for r in done]) if done else None,
         "by_locale": by_locale,
@@ -167,21 +169,38 @@ def _looped(text: str, size: int = 24) -> bool:
     return False
 
 
-def audit(text: str, locale: str) -> dict[str, bool]:
+def audit(text: str, locale: str, quotes: tuple[str, ...] = ()) -> dict[str, bool]:
     """What a caller was shown, checked independently of the guard's own detectors: a foreign script
     (for English: more than a fifth of the letters Han or any letters of a third script; for Chinese:
     a Simplified character, or letters other than Han and Latin, or more Latin than Han letters) and a
-    loop (any 24 characters or more shown three times). Quotes of the verse are letters like others."""
-    letters = [c for c in text if c.isalpha()]
+    loop (any 24 characters or more shown three times). ``quotes``, the slip's own texts, may be quoted
+    as they stand (the corpus keeps a few characters OpenCC would change, e.g. 洒)."""
+    long = sorted((q for q in quotes if len(q) >= 4), key=len, reverse=True)  # 吉 alone is no quote
+    bare = text
+    for quote in long:
+        bare = bare.replace(quote, " ")
+    letters = [c for c in bare if c.isalpha()]
     han = sum("CJK" in unicodedata.name(c, "") for c in letters)
     latin = sum("LATIN" in unicodedata.name(c, "") for c in letters)
     other = len(letters) - han - latin
     if locale == "en":
         foreign = other > 0 or han > 0.2 * max(len(letters), 1)
     else:
-        simplified = locale == "zh-Hant" and chinese.convert(text, "zh-Hant") != text
+        simplified = locale == "zh-Hant" and chinese.convert(text, "zh-Hant", long) != text
         foreign = simplified or other > 0 or latin > han
     return {"foreign_script": foreign, "loop": _looped(text)}
+
+
+@functools.cache
+def _quotes(set_id: str, number: int) -> tuple[str, ...]:
+    """The verse lines, title and judgments of a slip: what a reading may quote as it stands."""
+    poem = next(p for p in load_shipped_corpus().poems_of(set_id) if p.number == number)
+    texts = [poem.title, *poem.verse, *(j.text for j in poem.judgments)]
+    return tuple(t.strip() for t in texts if t and t.strip())
+
+
+def audited(r: dict[str, Any]) -> dict[str, bool]:
+    return audit(r["text"], r["locale"], _quotes(r["set_id"], r["number"]))
 
 
 def guard_cost(readings: list[dict[str, Any]]) -> dict[str, Any]:

@@ -27,3 +27,13 @@ from bench.readings import audit
 )
 def test_audit(text: str, locale: str, foreign: bool, loop: bool) -> None:
     assert audit(text, locale) == {"foreign_script": foreign, "loop": loop}
+
+
+def test_the_slips_own_words_may_be_quoted_as_they_stand() -> None:
+    verse = "若能遇得春色到，一洒清吉脫塵埃"  # mazu60 keeps 洒, which OpenCC's s2tw turns into 灑
+    assert audit(f"籤上說「{verse}」，好事會來。", "zh-Hant", (verse,))["foreign_script"] is False
+    assert audit(f"籤上說「{verse}」，好事會來。", "zh-Hant")["foreign_script"] is True
+    assert (
+        audit(f"The verse says {verse}: good news will come in spring.", "en", (verse,))["foreign_script"]
+        is False
+    )

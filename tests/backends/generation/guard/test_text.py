@@ -64,6 +64,22 @@ def test_citations_that_name_no_passage_never_show_and_split_markers_wait_to_clo
     assert [t.check for t in q.trips] == ["citation"]
 
 
+_PLAIN = "天地玄黃宇宙洪荒日月盈昃辰宿列張寒來暑往秋收冬藏閏餘成歲律呂調陽雲騰致雨露結為霜金生麗水玉出崑岡劍號巨闕"
+_PLAIN += "珠稱夜光果珍李柰菜重芥薑海鹹河淡鱗潛羽翔龍師火帝鳥官人皇始制文字乃服衣裳推位讓國有虞陶唐弔民伐罪"
+
+
+@pytest.mark.parametrize("before", range(40, 90))
+def test_a_marker_in_a_long_clause_without_a_break_is_never_cut_in_two(before):
+    """Past HOLD characters without a break the guard releases all but a tail; that cut must not
+    fall inside a marker, or "[1" and "5]" would each pass the filter and show [15] together
+    (found by ``bench readings``: one zh-Hant reading showed [15])."""
+    g = guard_for(locale="zh-Hant", window=0)
+    text = _PLAIN[:before] + "[15]" + _PLAIN[before:]
+    out = "".join(feed(g, list(text)))
+    assert "15" not in out and out == _PLAIN
+    assert g.report().removed_citations == (15,)
+
+
 def test_a_foreign_script_before_anything_went_out_stops_for_the_fallback():
     g = guard_for()
     out = feed(g, ["The answer is ", "ஆம் அவர் குணமடைவார். ", "more text."])

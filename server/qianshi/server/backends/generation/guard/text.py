@@ -97,7 +97,7 @@ class TextGuard:
         if cut < 0:
             if open_at <= HOLD:
                 return ""
-            cut = open_at - TAIL
+            cut = unfinished(self._raw[: open_at - TAIL])  # never through a marker ("[1" | "5]")
         segment, self._raw = self._raw[:cut], self._raw[cut:]
         return self._take(segment, last=False)
 

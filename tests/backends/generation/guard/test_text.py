@@ -64,7 +64,9 @@ def test_citations_that_name_no_passage_never_show_and_split_markers_wait_to_clo
     assert [t.check for t in q.trips] == ["citation"]
 
 
-_PLAIN = "天地玄黃宇宙洪荒日月盈昃辰宿列張寒來暑往秋收冬藏閏餘成歲律呂調陽雲騰致雨露結為霜金生麗水玉出崑岡劍號巨闕"
+_PLAIN = (
+    "天地玄黃宇宙洪荒日月盈昃辰宿列張寒來暑往秋收冬藏閏餘成歲律呂調陽雲騰致雨露結為霜金生麗水玉出崑岡劍號巨闕"
+)
 _PLAIN += "珠稱夜光果珍李柰菜重芥薑海鹹河淡鱗潛羽翔龍師火帝鳥官人皇始制文字乃服衣裳推位讓國有虞陶唐弔民伐罪"
 
 

@@ -29,6 +29,7 @@ from typing import Any
 import openai
 from qianshi.server.backends.generation import openai_errors
 from qianshi.server.backends.generation.prompt import PROMPT_VERSION, build_messages, estimate_tokens
+from qianshi.server.backends.generation.sampling import Sampling
 from qianshi.server.errors import BackendFailed, BackendTimeout, BackendUnavailable, QianshiError
 from qianshi.server.writing import GenerationChunk, GenerationRequest
 
@@ -64,9 +65,14 @@ class SDKGenerator:
         max_context_tokens: int = 8192,
         headers: Callable[[GenerationRequest], Mapping[str, str]] | None = None,
         client: openai.AsyncOpenAI | None = None,
+        prompt_version: str = PROMPT_VERSION,
+        sampling: Sampling | None = None,
     ) -> None:
-        """``headers(request)`` adds per-request HTTP headers (the hook for a W3C ``traceparent``)."""
+        """``headers(request)`` adds per-request HTTP headers (the hook for a W3C ``traceparent``);
+        the prompt version and the sampling fields are the lean relay's, so both send the same body."""
         self.model = model
+        self.prompt_version = prompt_version
+        self.sampling = sampling or Sampling()
         self.timeout_s = timeout_s
         self.stall_timeout_s = stall_timeout_s
         self.max_context_tokens = max_context_tokens
@@ -97,6 +103,7 @@ class SDKGenerator:
             request,
             max_prompt_tokens=self.max_context_tokens - request.max_tokens,
             count_tokens=estimate_tokens,
+            version=self.prompt_version,
         )
         parts: list[str] = []
         finish = ""
@@ -141,7 +148,7 @@ class SDKGenerator:
             completion_tokens=completion_tokens or counted,
             finish_reason=finish,
             model=model,
-            prompt_version=PROMPT_VERSION,
+            prompt_version=self.prompt_version,
         )
 
     async def _open(
@@ -153,12 +160,8 @@ class SDKGenerator:
             "messages": messages,
             "stream": True,
             "stream_options": {"include_usage": True},
-            "max_tokens": request.max_tokens,
+            **self.sampling.openai_fields(request),
         }
-        if request.temperature is not None:
-            body["temperature"] = request.temperature
-        if request.seed is not None:
-            body["seed"] = request.seed
         options: openai.RequestOptions = {}
         if self._headers is not None:
             options["headers"] = dict(self._headers(request))

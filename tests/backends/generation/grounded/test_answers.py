@@ -31,15 +31,18 @@ def everyday() -> list[GenerationRequest]:
     return requests()
 
 
-_READ: dict[int, tuple[Composed, str]] = {}
+_READ: dict[int, tuple[GenerationRequest, Composed, str]] = {}
 
 
 def read(req: GenerationRequest) -> tuple[Composed, str]:
-    """The reading and its text as the generator streams it (cached: the tests share the requests)."""
+    """The reading and its text as the generator streams it (cached: the tests share the requests).
+    The cache keeps the request itself alive: keyed by ``id`` alone, a freed request's id was reused
+    by a later one, which then got the earlier reading (a failure that depended on test order)."""
     if id(req) not in _READ:
         reading = compose_reading(req, _rng(req))
-        _READ[id(req)] = (reading, "".join(compose_chunks(req)))
-    return _READ[id(req)]
+        _READ[id(req)] = (req, reading, "".join(compose_chunks(req)))
+    _, reading, text = _READ[id(req)]
+    return reading, text
 
 
 def ask(set_id: str, number: int, question: str, locale: str = "zh-Hant") -> tuple[Composed, str]:

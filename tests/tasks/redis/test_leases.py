@@ -17,6 +17,7 @@ from qianshi.server.errors import BackendUnavailable, ErrorCode
 from qianshi.server.pipeline import events as ev
 from qianshi.server.pipeline.eventlog import TaskMeta
 from qianshi.server.tasks.lost import REPLICA_LOST, TASK_LOST, lost_event
+from qianshi.server.tasks.redis.leases import ReplicaLeases
 from qianshi.server.tasks.redis.log import LogFenced, RedisEventLog
 
 from tests.tasks.redis.test_log import done, drain, event
@@ -197,3 +198,30 @@ async def test_a_task_whose_end_never_reached_redis_is_ended_for_remote_readers(
     assert isinstance(events[-1].payload, ev.Failure) and events[-1].payload.reason == TASK_LOST
     assert events[-1].payload.partial_text == "The poem says yes."
     assert await b.claimed("alice", "req-blip") is None  # a retry starts afresh
+
+
+async def test_a_cancel_that_redis_turns_into_an_error_still_stops_the_renewing_loop():
+    """redis-py may answer a cancel that arrives mid-command with a ConnectionError (translated:
+    BackendUnavailable). The loop that survives Redis errors must not swallow that one cancel, or
+    ``aclose`` (cancel, then await) waits forever — seen as a hung teardown in a full test run."""
+    entered, give_up = asyncio.Event(), False
+
+    async def step() -> None:
+        if give_up:  # the test failed: end the loop some other way so the test's loop can close
+            raise RuntimeError("the loop ran on after its cancel")
+        entered.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            raise BackendUnavailable("connection closed", reason="EVENT_LOG_UNAVAILABLE") from None
+
+    loop_task = asyncio.create_task(ReplicaLeases._every(object(), 0.01, step, "renewing"))  # type: ignore[arg-type]
+    await entered.wait()
+    loop_task.cancel()
+    await asyncio.wait({loop_task}, timeout=5)  # not ``await loop_task``: its cancel would reach it too
+    try:
+        assert loop_task.done() and loop_task.cancelled()
+    finally:
+        give_up = True
+        loop_task.cancel()
+        await asyncio.gather(loop_task, return_exceptions=True)

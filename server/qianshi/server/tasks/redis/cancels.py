@@ -19,7 +19,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from qianshi.server.errors import BackendUnavailable
 from qianshi.server.tasks import codec
-from qianshi.server.tasks.redis.io import FIELD, translated
+from qianshi.server.tasks.redis.io import FIELD, stop_if_cancelled, translated
 from qianshi.server.tasks.redis.scripts import Keys
 
 log = logging.getLogger(__name__)
@@ -78,5 +78,6 @@ class Cancels:
                             if asyncio.iscoroutine(result):
                                 await result
             except BackendUnavailable:
+                stop_if_cancelled()  # a cancel redis-py turned into an error still stops the loop
                 log.warning("cancel channel lost; subscribing again in %.1f s", retry_s)
             await asyncio.sleep(retry_s)

@@ -35,7 +35,7 @@ import redis.asyncio as aioredis
 import redis.exceptions as rexc
 from qianshi.server.errors import QianshiError
 from qianshi.server.tasks.redis import scripts
-from qianshi.server.tasks.redis.io import append_outcome, translate
+from qianshi.server.tasks.redis.io import append_outcome, stop_if_cancelled, translate
 from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
@@ -131,6 +131,7 @@ class DurableEnd:
                         pipe.execute_command("WAIT", self.replicas, self.wait_ms)
                     replies: list[Any] = await pipe.execute(raise_on_error=False)
             except (rexc.ConnectionError, rexc.TimeoutError) as exc:
+                stop_if_cancelled()
                 await self._refresh(events_key, deadline, exc)
                 continue
             appended = replies[0]

@@ -72,6 +72,16 @@ def log_lost() -> BackendUnavailable:
     )
 
 
+def stop_if_cancelled() -> None:
+    """Raise ``CancelledError`` when the running task has been asked to stop. redis-py may turn a
+    cancel that arrives mid-command into a ``ConnectionError`` (translated: ``BackendUnavailable``);
+    a loop that survives Redis errors would then swallow the one cancel it gets and run on, and
+    whoever awaits it after cancelling (``aclose``) waits forever."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 def id_taken(exc: BaseException) -> bool:
     """True when a translated error is XADD refusing an id that is not past the stream's last."""
     cause = exc.__cause__
@@ -159,6 +169,7 @@ class BatchWriter:
                 continue
             try:
                 await self._send(batch)
+                stop_if_cancelled()
             except BaseException:  # cancelled (aclose) or a bug: no caller may wait forever
                 for write in batch:
                     if not write.done.done():

@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from qianshi.server.errors import BackendFailed, BackendUnavailable
-from qianshi.server.tasks.redis.io import translated
+from qianshi.server.tasks.redis.io import stop_if_cancelled, translated
 from qianshi.server.tasks.redis.scripts import BURY, Keys
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,7 @@ class ReplicaLeases:
                     log.info("%s works again", what)
                 failing = False
             except (BackendUnavailable, BackendFailed) as exc:
+                stop_if_cancelled()  # a cancel redis-py turned into an error still stops the loop
                 if not failing:
                     log.warning("%s failed: %s (retrying every %.1f s)", what, exc.message, period_s)
                 failing = True

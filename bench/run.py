@@ -4,9 +4,8 @@
 state folder whose learned estimates were warmed up by a few real tasks against the run's stand-in
 (so ETAs are measured after warm-up). ``drive`` gives a server a private copy of that folder, starts
 the client processes, lets them open N streams in waves and samples CPU and memory of every process
-while they run. ``run_level`` turns that into a level's figures (analysis.py, costs.py);
-``run_relay`` measures the relay alone: N streams all receiving text at once.
-"""
+while they run. ``run_level`` turns that into a level's figures (analysis.py, costs.py); ``run_relay``
+measures the relay alone: N streams all receiving text at once."""
 
 from __future__ import annotations
 

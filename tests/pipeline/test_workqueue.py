@@ -212,7 +212,9 @@ async def test_a_crowd_gets_its_poems_before_anyone_searches(tmp_path):
     interpreter = Interpreter(retriever, FakeGenerator(), Estimates(tmp_path / "e.json"), FAST, work=work)
     async with Registry(interpreter, log) as registry:
         tasks = [await registry.start(spec(), "", None) for _ in range(3)]
-        await asyncio.sleep(0.05)
+        async with asyncio.timeout(10):  # every task waits in the light line (not a timed sleep)
+            while work.queued < len(tasks):  # noqa: ASYNC110 - the queue has no event; a turn, no clock
+                await asyncio.sleep(0)
         assert not any(e.kind == "poem" for t in tasks for e in log._logs[t].events)  # still arriving
         clock.now += 1.0  # the crowd is in
         async with asyncio.timeout(10):

@@ -1,21 +1,34 @@
-"""The pacer: one for every task — ticks fill each task's silence at its own interval, only silence."""
+"""The pacer: one for every task — ticks fill each task's silence at its own interval, only silence.
+
+Each test runs in a loop of virtual time (tests/virtual_time.py): the pacer and the emitters read the
+loop's clock, so every tick's moment is checked exactly and no test waits for one.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator
 
 import pytest
 from qianshi.server.pipeline import events as ev
 from qianshi.server.pipeline.emitter import Emitter
 from qianshi.server.pipeline.eventlog import TaskMeta
-from qianshi.server.pipeline.pacer import Pacer
+from qianshi.server.pipeline.pacer import GRAIN_S, Pacer
 from qianshi.server.pipeline.progress import Plan, Progress
 from qianshi.server.tasks.memory_log import MemoryEventLog
 
+from tests.virtual_time import run
+
 PLAN = Plan(retrieval_s=0.1, ttft_s=0.5, output_units=100, units_per_s=50)
+
+
+def now() -> float:
+    return asyncio.get_running_loop().time()
+
+
+def virtual_pacer() -> Pacer:
+    return Pacer(clock=now)
 
 
 @contextlib.asynccontextmanager
@@ -32,12 +45,16 @@ async def running(pacer: Pacer) -> AsyncIterator[None]:
 async def emitter_for(log: MemoryEventLog | object, task_id: str) -> Emitter:
     if isinstance(log, MemoryEventLog):
         await log.create(TaskMeta(task_id, "", ""))
-    now = time.monotonic()
-    return Emitter(log, task_id, Progress(PLAN, now), now)  # type: ignore[arg-type]
+    return Emitter(log, task_id, Progress(PLAN, now()), now(), clock=now)  # type: ignore[arg-type]
 
 
 def ticks(log: MemoryEventLog, task_id: str) -> list[ev.Event]:
     return [e for e in log._logs[task_id].events if isinstance(e.payload, ev.Tick)]
+
+
+def at(events: list[ev.Event], since: float = 0.0) -> list[float]:
+    """When each event was made, on the virtual clock (relative to ``since``), to the microsecond."""
+    return [round(e.elapsed_s - since, 6) for e in events]
 
 
 async def tick_saying(log: MemoryEventLog, task_id: str, message: str) -> ev.Event:
@@ -48,47 +65,68 @@ async def tick_saying(log: MemoryEventLog, task_id: str, message: str) -> ev.Eve
     raise AssertionError("the log ended")
 
 
-async def test_each_task_ticks_at_its_own_interval_whatever_the_others_wait_for():
-    log, pacer = MemoryEventLog(), Pacer()
-    slow, fast = await emitter_for(log, "slow"), await emitter_for(log, "fast")
-    async with running(pacer), asyncio.timeout(10):
-        with pacer.pacing(slow, 0.5, lambda now: "slow"), pacer.pacing(fast, 0.02, lambda now: "fast"):
-            await tick_saying(log, "slow", "slow")
-    # the slow task's entry was armed first; the fast one's ticks were never held back to its time
-    assert len(ticks(log, "fast")) >= 5
-    assert [e.message for e in ticks(log, "slow")] == ["slow"]
+def close_to(got: list[float], want: list[float]) -> bool:
+    """Ticks are due at exact moments and may come at most GRAIN_S early (one timer serves them)."""
+    return len(got) == len(want) and all(w - GRAIN_S <= g <= w + 1e-9 for g, w in zip(got, want, strict=True))
 
 
-async def test_a_task_that_spoke_meanwhile_does_not_hold_back_the_others():
-    log, pacer = MemoryEventLog(), Pacer()
-    spoke = await emitter_for(log, "spoke")
-    async with running(pacer), asyncio.timeout(10):
-        with pacer.pacing(spoke, 0.6, lambda now: "spoke"):
-            await asyncio.sleep(0.45)
-            await spoke.emit(ev.Tick(0.0), "spoken")  # its entry, due first, will move 0.6 s on
-            await asyncio.sleep(0.1)
-            other = await emitter_for(log, "other")  # due after the spoken one's entry, long before its next
-            with pacer.pacing(other, 0.1, lambda now: "other"):
-                await tick_saying(log, "spoke", "spoke")
-    assert len(ticks(log, "other")) >= 3  # each 0.1 s, not at the moved entry's time
+def test_each_task_ticks_at_its_own_interval_whatever_the_others_wait_for():
+    async def body() -> None:
+        log, pacer = MemoryEventLog(), virtual_pacer()
+        slow, fast = await emitter_for(log, "slow"), await emitter_for(log, "fast")
+        async with running(pacer), asyncio.timeout(10):
+            with pacer.pacing(slow, 0.5, lambda now: "slow"), pacer.pacing(fast, 0.02, lambda now: "fast"):
+                await tick_saying(log, "slow", "slow")
+        # the slow task's entry was armed first; the fast one's ticks were never held back to its time
+        fast_ticks = at(ticks(log, "fast"))
+        assert close_to(fast_ticks[:24], [round(0.02 * k, 6) for k in range(1, 25)]), fast_ticks
+        assert [e.message for e in ticks(log, "slow")] == ["slow"]
+        assert close_to(at(ticks(log, "slow")), [0.5])
+
+    run(body())
 
 
-async def test_an_event_meanwhile_postpones_the_tick_and_leaving_stops_them():
-    log, pacer = MemoryEventLog(), Pacer()
-    emitter = await emitter_for(log, "t")
-    async with running(pacer), asyncio.timeout(10):
-        with pacer.pacing(emitter, 0.05, lambda now: "quiet"):
-            for _ in range(5):  # never silent for 50 ms: no tick
-                await emitter.emit(ev.Tick(0.0), "spoken")
-                await asyncio.sleep(0.01)
-            assert not [e for e in ticks(log, "t") if e.message == "quiet"]
-            await tick_saying(log, "t", "quiet")
-        count = len(log._logs["t"].events)
-        await asyncio.sleep(0.15)
-        assert len(log._logs["t"].events) == count  # not paced any more
-    spoken = [e for e in log._logs["t"].events if e.message == "spoken"]
-    quiet = [e for e in log._logs["t"].events if e.message == "quiet"]
-    assert quiet[0].elapsed_s - spoken[-1].elapsed_s >= 0.05 * 0.9  # it filled silence only
+def test_a_task_that_spoke_meanwhile_does_not_hold_back_the_others():
+    async def body() -> None:
+        log, pacer = MemoryEventLog(), virtual_pacer()
+        spoke = await emitter_for(log, "spoke")
+        async with running(pacer), asyncio.timeout(10):
+            with pacer.pacing(spoke, 0.6, lambda now: "spoke"):
+                await asyncio.sleep(0.45)
+                await spoke.emit(ev.Tick(0.0), "spoken")  # its entry, due first, will move 0.6 s on
+                await asyncio.sleep(0.1)
+                other = await emitter_for(log, "other")  # due after the spoken one's entry, before its next
+                with pacer.pacing(other, 0.1, lambda now: "other"):
+                    await tick_saying(log, "spoke", "spoke")
+        # the spoken task ticks 0.6 s after it spoke, not at its first entry's time (0.6)
+        assert close_to(at(ticks(log, "spoke"), 0.0), [0.45, 1.05])
+        # each 0.1 s from 0.55 on, not at the moved entry's time
+        assert close_to(at(ticks(log, "other"))[:4], [0.1, 0.2, 0.3, 0.4])
+
+    run(body())
+
+
+def test_an_event_meanwhile_postpones_the_tick_and_leaving_stops_them():
+    async def body() -> None:
+        log, pacer = MemoryEventLog(), virtual_pacer()
+        emitter = await emitter_for(log, "t")
+        async with running(pacer), asyncio.timeout(10):
+            with pacer.pacing(emitter, 0.05, lambda now: "quiet"):
+                for _ in range(5):  # never silent for 50 ms: no tick
+                    await emitter.emit(ev.Tick(0.0), "spoken")
+                    await asyncio.sleep(0.01)
+                assert not [e for e in ticks(log, "t") if e.message == "quiet"]
+                await tick_saying(log, "t", "quiet")
+            count = len(log._logs["t"].events)
+            await asyncio.sleep(5.0)  # virtual: no tick in five seconds of silence once it left
+            assert len(log._logs["t"].events) == count
+        events = log._logs["t"].events
+        spoken = [e for e in events if e.message == "spoken"]
+        quiet = [e for e in events if e.message == "quiet"]
+        assert close_to(at(spoken), [0.0, 0.01, 0.02, 0.03, 0.04])
+        assert close_to(at(quiet), [0.04 + 0.05])  # it filled the silence after the last event only
+
+    run(body())
 
 
 class _SlowLog:
@@ -108,26 +146,34 @@ class _SlowLog:
             self.three.set()
 
 
-async def test_ticks_whose_append_waits_are_finished_by_the_pacer():
-    log, pacer = _SlowLog(), Pacer()
-    emitter = await emitter_for(log, "t")
-    async with running(pacer), asyncio.timeout(10):
-        with pacer.pacing(emitter, 0.02, lambda now: "waiting"):
-            await log.three.wait()
-    assert [e.seq for e in log.events][:3] == [1, 2, 3]  # in order, none lost
-
-
-async def test_a_tick_that_cannot_be_written_fails_the_task_with_that_error():
-    log, pacer = _SlowLog(), Pacer()
-    log.fail = RuntimeError("the log is down")
-    emitter = await emitter_for(log, "t")
-
+def test_ticks_whose_append_waits_are_finished_by_the_pacer():
     async def body() -> None:
-        with pacer.pacing(emitter, 0.02, lambda now: "waiting"):
-            await asyncio.Event().wait()
+        log, pacer = _SlowLog(), virtual_pacer()
+        emitter = await emitter_for(log, "t")
+        async with running(pacer), asyncio.timeout(10):
+            with pacer.pacing(emitter, 0.02, lambda now: "waiting"):
+                await log.three.wait()
+        assert [e.seq for e in log.events][:3] == [1, 2, 3]  # in order, none lost
+        assert close_to(at(log.events[:3]), [0.02, 0.04, 0.06])
 
-    async with running(pacer), asyncio.timeout(10):
-        emitter.task = task = asyncio.ensure_future(body())
-        with pytest.raises(asyncio.CancelledError):
-            await task
-    assert isinstance(emitter.error, RuntimeError)
+    run(body())
+
+
+def test_a_tick_that_cannot_be_written_fails_the_task_with_that_error():
+    async def main() -> None:
+        log, pacer = _SlowLog(), virtual_pacer()
+        log.fail = RuntimeError("the log is down")
+        emitter = await emitter_for(log, "t")
+
+        async def body() -> None:
+            with pacer.pacing(emitter, 0.02, lambda now: "waiting"):
+                await asyncio.Event().wait()
+
+        async with running(pacer), asyncio.timeout(10):
+            emitter.task = task = asyncio.ensure_future(body())
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        assert isinstance(emitter.error, RuntimeError)
+        assert now() == pytest.approx(0.02, abs=GRAIN_S)  # failed at its first tick, not later
+
+    run(main())

@@ -23,6 +23,7 @@ class Emitter:
     """Creates and appends the events of one task."""
 
     __slots__ = (
+        "clock",
         "due",
         "ended",
         "error",
@@ -40,8 +41,17 @@ class Emitter:
         "tick_message",
     )
 
-    def __init__(self, log: EventLog, task_id: str, progress: Progress, started: float) -> None:
+    def __init__(
+        self,
+        log: EventLog,
+        task_id: str,
+        progress: Progress,
+        started: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.log = log
+        self.clock = clock
+        """What "now" is (``started`` is on it too); the pacer that watches this emitter reads the same."""
         self.task_id = task_id
         self.progress = progress
         self.started = started
@@ -64,7 +74,7 @@ class Emitter:
         """Why a tick could not be written (set by the pacer before it cancels ``task``)."""
 
     async def emit(self, payload: Payload, message: str) -> Event:
-        now = time.monotonic()
+        now = self.clock()
         progress = self.progress
         if isinstance(payload, Result):
             stage, percent, eta = Stage.DONE, 100.0, 0.0
@@ -94,5 +104,5 @@ class Emitter:
         return event
 
     async def tick(self, message: str) -> Event:
-        now = time.monotonic()
+        now = self.clock()
         return await self.emit(Tick(self.progress.stage_elapsed(now), self.queue_position), message)

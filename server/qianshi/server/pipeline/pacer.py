@@ -21,6 +21,11 @@ ticks of many tasks are in flight together (the Redis writer pipelines them). Th
 ``EventLog`` rule that ``append`` enters no task-bound scope (a timeout, a task group) before it first
 waits. A tick that cannot be written fails the task as its own emit would have: the pacer records the
 error on the emitter and cancels the task's body, which reports it (``interpret.Interpreter.run``).
+
+Time is read from one ``clock`` (``time.monotonic`` unless told otherwise), the same one its emitters
+stamp their events with, and timers are armed on the loop at the clock's due time: a test that runs
+the pacer in a loop of virtual time (tests/virtual_time.py) passes ``loop.time`` to both and checks
+each tick's moment exactly, without waiting for it.
 """
 
 from __future__ import annotations
@@ -46,7 +51,9 @@ GRAIN_S = 0.001
 class Pacer:
     """Emits the ticks of every watched task that has been silent for its interval."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        """What "now" is; the emitters it watches must stamp ``last_emit`` with the same clock."""
         self._heap: list[tuple[float, int, Emitter]] = []
         self._order = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
@@ -108,13 +115,13 @@ class Pacer:
             self._timer.cancel()
         loop = asyncio.get_running_loop()
         self._timer_at = due
-        self._timer = loop.call_at(loop.time() + (due - time.monotonic()), self._fire)
+        self._timer = loop.call_at(loop.time() + (due - self._clock()), self._fire)
 
     def _fire(self) -> None:
         self._timer, self._timer_at = None, float("inf")
         self._firing = True  # entries pushed meanwhile are armed for below, at the heap's earliest
         try:
-            self._serve(time.monotonic())
+            self._serve(self._clock())
         finally:
             self._firing = False
         if self._heap:

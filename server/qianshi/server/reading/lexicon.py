@@ -278,8 +278,10 @@ class Clause:
     reading: Sense
 
 
+@lru_cache(maxsize=8192)
 def read_clause(text: str) -> tuple[frozenset[str], Sense]:
-    """The topics a clause speaks of (病 → health) and the reading of the rest of it (即痊)."""
+    """The topics a clause speaks of (病 → health) and the reading of the rest of it (即痊). Cached:
+    the clauses are the corpus's judgments, read again by every task on that poem."""
     topics = {topic for marker, topic in w.CLAUSE_MARKERS if marker in text}
     if text in _WORDS:
         return frozenset(topics), read_judgment(text)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from qianshi.server.reading.words import Verdict
 
@@ -132,8 +133,11 @@ def zodiac_time(text: str) -> str:
     return "".join(ch for ch in found.group(0) if ch in ZODIAC) if found else ""
 
 
+@lru_cache(maxsize=8192)
 def read_line(text: str, index: int) -> Line:
     """The images of one line; each text span is claimed by one motif only (花開 is not also 開).
+
+    Cached (a ``Line`` is frozen): the verses are the corpus's, read again by every task on that poem.
 
     Zodiac animals named as a time (若逢虎兔: in the years or months of the tiger and rabbit) are a
     clue to when (``clues``), not an image: 虎 there is no tiger, and no danger.

@@ -134,6 +134,22 @@ async def _lag(samples: list[float], stop: asyncio.Event) -> None:
         samples.append(time.monotonic() - start - 0.05)
 
 
+async def _until_ready(
+    stub: interpret_service_pb2_grpc.InterpretServiceStub, set_id: str, number: int
+) -> None:
+    """Wait until the server answers GetPoem: UNAVAILABLE (NOT_READY while a worker opens its index)
+    is retried after the server's hint, for up to two minutes."""
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            await stub.GetPoem(interpret_service_pb2.GetPoemRequest(set_id=set_id, number=number))
+            return
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() != grpc.StatusCode.UNAVAILABLE or time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
 async def run(job: dict[str, Any]) -> dict[str, Any]:
     """Run the job; returns what is pickled to ``job["out"]``."""
     target = job["target"]
@@ -141,7 +157,11 @@ async def run(job: dict[str, Any]) -> dict[str, Any]:
     for channel in channels:
         await asyncio.wait_for(channel.channel_ready(), 30)
     stubs = [interpret_service_pb2_grpc.InterpretServiceStub(c) for c in channels]
-    for set_id, number in job.get("warm_poems", ()):  # the server's poem cache, as after a while in service
+    warm = job.get("warm_poems", ())
+    if warm:
+        for stub in stubs:  # each channel's server (a worker of --workers N) may still open its index
+            await _until_ready(stub, *warm[0])
+    for set_id, number in warm:  # the server's poem cache, as after a while in service
         await stubs[0].GetPoem(interpret_service_pb2.GetPoemRequest(set_id=set_id, number=number))
     print("ready", flush=True)
     line = await asyncio.to_thread(sys.stdin.readline)

@@ -222,3 +222,33 @@ async def test_a_crowd_gets_its_poems_before_anyone_searches(tmp_path):
         assert all(any(e.kind == "poem" for e in log._logs[t].events) for t in tasks)
         for task_id in tasks:
             await registry.wait_ended(task_id)
+
+
+async def test_the_poem_of_a_task_that_will_wait_in_line_has_the_wait_in_its_eta(tmp_path):
+    clock = Clock()
+    # one place ahead: one second (no hold seen yet), so the waits stand out from the plan's own ETA
+    work = WorkQueue(limit=1, quiet_s=0.01, max_defer_s=60.0, fallback_interval_s=1.0, clock=clock)
+    work.arrived()
+    log = MemoryEventLog()
+    gate = asyncio.Event()  # the first task's search holds the only slot until every poem is out
+    interpreter = Interpreter(
+        FakeRetriever(gate), FakeGenerator(), Estimates(tmp_path / "e.json"), FAST, work=work
+    )
+    async with Registry(interpreter, log) as registry:
+        tasks = [await registry.start(spec(), "", None) for _ in range(3)]
+        async with asyncio.timeout(10):  # every task waits in the light line (not a timed sleep)
+            while work.queued < len(tasks):  # noqa: ASYNC110 - the queue has no event; a turn, no clock
+                await asyncio.sleep(0)
+        clock.now += 1.0  # the crowd is in: the poems go out, then the search and writing one at a time
+        poems = []
+        for task_id in tasks:
+            async with asyncio.timeout(10), registry.subscribe(task_id, "", 0) as stream:
+                poems.append(await anext(e async for e in stream if e.kind == "poem"))
+        gate.set()
+        for task_id in tasks:
+            await registry.wait_ended(task_id)
+    etas = [e.eta_s for e in poems]
+    assert all(eta is not None for eta in etas)
+    # the first works at once; the second and third wait one and two places for the heavy line, and
+    # their poems say so (joined after the poem went out, every poem said the plan's ETA alone)
+    assert etas[1] >= etas[0] + 0.9 and etas[2] >= etas[0] + 1.9, etas

@@ -153,8 +153,11 @@ class Interpreter:
                 tick_s = self.config.tick_retrieval_s
                 if turn is not None and self.work is not None:  # the light line: the poem's turn
                     await wait_for_work(self.work, task_id, turn, emitter, self.pacer, loc, tick_s)
-                poem = await self._poem(spec, emitter, category_label)
+                # The heavy line is joined before the poem goes out, so the poem's ETA counts the wait
+                # for the search and the writing (joined after it, the poem said ~0 s left to a task
+                # that then waited a second in line under a burst).
                 turn = queue_for_work(self.work, task_id, emitter)
+                poem = await self._poem(spec, emitter, category_label)
                 if turn is not None and self.work is not None:  # the heavy line: search and writing
                     await wait_for_work(self.work, task_id, turn, emitter, self.pacer, loc, tick_s)
                     emitter.progress.replan(self.plan(spec))  # what tasks took while it waited

@@ -82,6 +82,23 @@ def stop_if_cancelled() -> None:
         raise asyncio.CancelledError
 
 
+STOP_WITHIN_S = 5.0
+"""How long closing waits for one of its tasks to end after cancelling it."""
+
+
+async def stop(task: asyncio.Task[Any], what: str, within_s: float = STOP_WITHIN_S) -> None:
+    """Cancel ``task`` and wait until it ends, at most ``within_s``. A task that does not end (a loop
+    that swallowed its cancel) is logged and left, so closing never hangs on it: a hung close had
+    held a whole test run until CI's limit. The caller's own cancellation is never swallowed (waiting
+    with ``asyncio.wait`` propagates it and does not raise the task's outcome)."""
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=within_s)
+    if not done:
+        log.error("%s did not stop within %.1f s of its cancel; left running", what, within_s)
+    elif not task.cancelled() and (error := task.exception()) is not None:
+        log.warning("%s ended with an error while stopping: %r", what, error)
+
+
 def id_taken(exc: BaseException) -> bool:
     """True when a translated error is XADD refusing an id that is not past the stream's last."""
     cause = exc.__cause__
@@ -240,9 +257,7 @@ class BatchWriter:
     async def aclose(self) -> None:
         """Stop the writer; writes not yet sent fail with BackendUnavailable."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop(self._task, "the event log's batched writer")
             self._task = None
         for write in self._pending:
             if not write.done.done():

@@ -57,7 +57,7 @@ from qianshi.server.tasks.memory_log import MemoryEventLog
 from qianshi.server.tasks.redis import scripts
 from qianshi.server.tasks.redis.cancels import Cancels
 from qianshi.server.tasks.redis.clients import connect
-from qianshi.server.tasks.redis.io import FIELD, BatchWriter, TailLost, id_taken, translated
+from qianshi.server.tasks.redis.io import FIELD, BatchWriter, TailLost, id_taken, stop, translated
 from qianshi.server.tasks.redis.leases import ReplicaLeases
 from qianshi.server.tasks.redis.lost_tasks import LostTasks
 from qianshi.server.tasks.redis.scripts import Keys, claim_value, parse_claim
@@ -375,9 +375,7 @@ class RedisEventLog:
 
     async def aclose(self) -> None:
         if self._keeper is not None:
-            self._keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._keeper
+            await stop(self._keeper, "the replica lease keeper")
             self._keeper = None
         await self._writer.aclose()
         await self._local.aclose()

@@ -74,7 +74,11 @@ async def test_a_lost_replicas_task_ends_with_one_replica_lost_event_for_every_r
         assert lost.partial_text == "The poem says yes."
         assert events[-1].message.startswith("failed:")  # in the task's locale (en)
     assert seen[0] == seen[1] == seen[2]
-    assert b.leases.lost_tasks + c.leases.lost_tasks == 1  # exactly one replica wrote it
+    # Exactly one lost event (every reader saw seq 4 as the last, the same one). A sweeper wrote it,
+    # or — when the sweepers were late (a loaded machine: this failed twice in full CI runs) — one of
+    # the readers, after the lease and a tick of silence (the test below): never both, never twice.
+    assert b.leases.lost_tasks + c.leases.lost_tasks <= 1
+    assert [e.seq for e in await drain(c.follow("t_lost", 0))] == [1, 2, 3, 4]  # as stored, afresh
     assert await b.claimed("alice", "req-lost") is None  # released: a retry starts afresh
     assert await c.create(TaskMeta("t_retry", "alice", "req-lost")) == "t_retry"
     await b.leases.sweep()  # the sweepers were stopped as soon as the event was read: sweep once more

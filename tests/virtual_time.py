@@ -7,15 +7,17 @@ sees exactly the moments it scheduled. Sockets and the loop's own self-pipe are 
 blocking), so callbacks from other threads arrive as usual. A loop with nothing scheduled at all would
 wait forever in real time; here that raises instead, naming the deadlock.
 
-    def test_something():
-        run(body())          # body: a coroutine; sync test, its own loop
+    @virtual
+    async def test_something():   # runs in a fresh loop of virtual time (not pytest-asyncio's)
+        await elapse(0.45)        # 0.45 s of virtual time pass: at once, in real time
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import selectors
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -59,3 +61,21 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     finally:
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
+
+
+def virtual(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    """Run an ``async def`` test in a fresh loop of virtual time (its fixtures are passed as usual)."""
+
+    @functools.wraps(test)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        run(test(*args, **kwargs))
+
+    return wrapper
+
+
+async def elapse(seconds: float) -> None:
+    """Let ``seconds`` of virtual time pass (only in a ``VirtualTimeLoop``: instant in real time)."""
+    loop = asyncio.get_running_loop()
+    if not isinstance(loop, VirtualTimeLoop):
+        raise RuntimeError("elapse() moves virtual time: run the test with @virtual")
+    await asyncio.sleep(seconds)

@@ -18,7 +18,7 @@ from qianshi.server.pipeline.pacer import GRAIN_S, Pacer
 from qianshi.server.pipeline.progress import Plan, Progress
 from qianshi.server.tasks.memory_log import MemoryEventLog
 
-from tests.virtual_time import run
+from tests.virtual_time import elapse, virtual
 
 PLAN = Plan(retrieval_s=0.1, ttft_s=0.5, output_units=100, units_per_s=50)
 
@@ -70,63 +70,57 @@ def close_to(got: list[float], want: list[float]) -> bool:
     return len(got) == len(want) and all(w - GRAIN_S <= g <= w + 1e-9 for g, w in zip(got, want, strict=True))
 
 
-def test_each_task_ticks_at_its_own_interval_whatever_the_others_wait_for():
-    async def body() -> None:
-        log, pacer = MemoryEventLog(), virtual_pacer()
-        slow, fast = await emitter_for(log, "slow"), await emitter_for(log, "fast")
-        async with running(pacer), asyncio.timeout(10):
-            with pacer.pacing(slow, 0.5, lambda now: "slow"), pacer.pacing(fast, 0.02, lambda now: "fast"):
-                await tick_saying(log, "slow", "slow")
-        # the slow task's entry was armed first; the fast one's ticks were never held back to its time
-        fast_ticks = at(ticks(log, "fast"))
-        assert close_to(fast_ticks[:24], [round(0.02 * k, 6) for k in range(1, 25)]), fast_ticks
-        assert [e.message for e in ticks(log, "slow")] == ["slow"]
-        assert close_to(at(ticks(log, "slow")), [0.5])
-
-    run(body())
+@virtual
+async def test_each_task_ticks_at_its_own_interval_whatever_the_others_wait_for():
+    log, pacer = MemoryEventLog(), virtual_pacer()
+    slow, fast = await emitter_for(log, "slow"), await emitter_for(log, "fast")
+    async with running(pacer), asyncio.timeout(10):
+        with pacer.pacing(slow, 0.5, lambda now: "slow"), pacer.pacing(fast, 0.02, lambda now: "fast"):
+            await tick_saying(log, "slow", "slow")
+    # the slow task's entry was armed first; the fast one's ticks were never held back to its time
+    fast_ticks = at(ticks(log, "fast"))
+    assert close_to(fast_ticks[:24], [round(0.02 * k, 6) for k in range(1, 25)]), fast_ticks
+    assert [e.message for e in ticks(log, "slow")] == ["slow"]
+    assert close_to(at(ticks(log, "slow")), [0.5])
 
 
-def test_a_task_that_spoke_meanwhile_does_not_hold_back_the_others():
-    async def body() -> None:
-        log, pacer = MemoryEventLog(), virtual_pacer()
-        spoke = await emitter_for(log, "spoke")
-        async with running(pacer), asyncio.timeout(10):
-            with pacer.pacing(spoke, 0.6, lambda now: "spoke"):
-                await asyncio.sleep(0.45)
-                await spoke.emit(ev.Tick(0.0), "spoken")  # its entry, due first, will move 0.6 s on
-                await asyncio.sleep(0.1)
-                other = await emitter_for(log, "other")  # due after the spoken one's entry, before its next
-                with pacer.pacing(other, 0.1, lambda now: "other"):
-                    await tick_saying(log, "spoke", "spoke")
-        # the spoken task ticks 0.6 s after it spoke, not at its first entry's time (0.6)
-        assert close_to(at(ticks(log, "spoke"), 0.0), [0.45, 1.05])
-        # each 0.1 s from 0.55 on, not at the moved entry's time
-        assert close_to(at(ticks(log, "other"))[:4], [0.1, 0.2, 0.3, 0.4])
-
-    run(body())
+@virtual
+async def test_a_task_that_spoke_meanwhile_does_not_hold_back_the_others():
+    log, pacer = MemoryEventLog(), virtual_pacer()
+    spoke = await emitter_for(log, "spoke")
+    async with running(pacer), asyncio.timeout(10):
+        with pacer.pacing(spoke, 0.6, lambda now: "spoke"):
+            await elapse(0.45)
+            await spoke.emit(ev.Tick(0.0), "spoken")  # its entry, due first, will move 0.6 s on
+            await elapse(0.1)
+            other = await emitter_for(log, "other")  # due after the spoken one's entry, before its next
+            with pacer.pacing(other, 0.1, lambda now: "other"):
+                await tick_saying(log, "spoke", "spoke")
+    # the spoken task ticks 0.6 s after it spoke, not at its first entry's time (0.6)
+    assert close_to(at(ticks(log, "spoke"), 0.0), [0.45, 1.05])
+    # each 0.1 s from 0.55 on, not at the moved entry's time
+    assert close_to(at(ticks(log, "other"))[:4], [0.1, 0.2, 0.3, 0.4])
 
 
-def test_an_event_meanwhile_postpones_the_tick_and_leaving_stops_them():
-    async def body() -> None:
-        log, pacer = MemoryEventLog(), virtual_pacer()
-        emitter = await emitter_for(log, "t")
-        async with running(pacer), asyncio.timeout(10):
-            with pacer.pacing(emitter, 0.05, lambda now: "quiet"):
-                for _ in range(5):  # never silent for 50 ms: no tick
-                    await emitter.emit(ev.Tick(0.0), "spoken")
-                    await asyncio.sleep(0.01)
-                assert not [e for e in ticks(log, "t") if e.message == "quiet"]
-                await tick_saying(log, "t", "quiet")
-            count = len(log._logs["t"].events)
-            await asyncio.sleep(5.0)  # virtual: no tick in five seconds of silence once it left
-            assert len(log._logs["t"].events) == count
-        events = log._logs["t"].events
-        spoken = [e for e in events if e.message == "spoken"]
-        quiet = [e for e in events if e.message == "quiet"]
-        assert close_to(at(spoken), [0.0, 0.01, 0.02, 0.03, 0.04])
-        assert close_to(at(quiet), [0.04 + 0.05])  # it filled the silence after the last event only
-
-    run(body())
+@virtual
+async def test_an_event_meanwhile_postpones_the_tick_and_leaving_stops_them():
+    log, pacer = MemoryEventLog(), virtual_pacer()
+    emitter = await emitter_for(log, "t")
+    async with running(pacer), asyncio.timeout(10):
+        with pacer.pacing(emitter, 0.05, lambda now: "quiet"):
+            for _ in range(5):  # never silent for 50 ms: no tick
+                await emitter.emit(ev.Tick(0.0), "spoken")
+                await elapse(0.01)
+            assert not [e for e in ticks(log, "t") if e.message == "quiet"]
+            await tick_saying(log, "t", "quiet")
+        count = len(log._logs["t"].events)
+        await elapse(5.0)  # no tick in five seconds of silence once it left
+        assert len(log._logs["t"].events) == count
+    events = log._logs["t"].events
+    spoken = [e for e in events if e.message == "spoken"]
+    quiet = [e for e in events if e.message == "quiet"]
+    assert close_to(at(spoken), [0.0, 0.01, 0.02, 0.03, 0.04])
+    assert close_to(at(quiet), [0.04 + 0.05])  # it filled the silence after the last event only
 
 
 class _SlowLog:
@@ -146,34 +140,30 @@ class _SlowLog:
             self.three.set()
 
 
-def test_ticks_whose_append_waits_are_finished_by_the_pacer():
+@virtual
+async def test_ticks_whose_append_waits_are_finished_by_the_pacer():
+    log, pacer = _SlowLog(), virtual_pacer()
+    emitter = await emitter_for(log, "t")
+    async with running(pacer), asyncio.timeout(10):
+        with pacer.pacing(emitter, 0.02, lambda now: "waiting"):
+            await log.three.wait()
+    assert [e.seq for e in log.events][:3] == [1, 2, 3]  # in order, none lost
+    assert close_to(at(log.events[:3]), [0.02, 0.04, 0.06])
+
+
+@virtual
+async def test_a_tick_that_cannot_be_written_fails_the_task_with_that_error():
+    log, pacer = _SlowLog(), virtual_pacer()
+    log.fail = RuntimeError("the log is down")
+    emitter = await emitter_for(log, "t")
+
     async def body() -> None:
-        log, pacer = _SlowLog(), virtual_pacer()
-        emitter = await emitter_for(log, "t")
-        async with running(pacer), asyncio.timeout(10):
-            with pacer.pacing(emitter, 0.02, lambda now: "waiting"):
-                await log.three.wait()
-        assert [e.seq for e in log.events][:3] == [1, 2, 3]  # in order, none lost
-        assert close_to(at(log.events[:3]), [0.02, 0.04, 0.06])
+        with pacer.pacing(emitter, 0.02, lambda now: "waiting"):
+            await asyncio.Event().wait()
 
-    run(body())
-
-
-def test_a_tick_that_cannot_be_written_fails_the_task_with_that_error():
-    async def main() -> None:
-        log, pacer = _SlowLog(), virtual_pacer()
-        log.fail = RuntimeError("the log is down")
-        emitter = await emitter_for(log, "t")
-
-        async def body() -> None:
-            with pacer.pacing(emitter, 0.02, lambda now: "waiting"):
-                await asyncio.Event().wait()
-
-        async with running(pacer), asyncio.timeout(10):
-            emitter.task = task = asyncio.ensure_future(body())
-            with pytest.raises(asyncio.CancelledError):
-                await task
-        assert isinstance(emitter.error, RuntimeError)
-        assert now() == pytest.approx(0.02, abs=GRAIN_S)  # failed at its first tick, not later
-
-    run(main())
+    async with running(pacer), asyncio.timeout(10):
+        emitter.task = task = asyncio.ensure_future(body())
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert isinstance(emitter.error, RuntimeError)
+    assert now() == pytest.approx(0.02, abs=GRAIN_S)  # failed at its first tick, not later

@@ -10,6 +10,9 @@ streams in under load, and the one whose cost per stream decides how many fit in
   With ``--workers`` the workers' memory is summed (the supervisor's too). The designs: Qianshi,
   ``bare`` (grpc.aio alone holding each stream after its first event: the floor under any design),
   the naive and thread-pool baselines, and ``before``.
+- **memory growth while held**: resident memory again 1 s before the window closes; its growth since
+  the first sample over the streams open and the seconds between, in bytes per stream-second held (a
+  held stream hears a tick every tick interval, and its log keeps every event for ``Watch``).
 - **CPU per open stream**: server CPU per stream-second over the hold, after the ramp (ticks, and
   whatever else an idle stream costs).
 - **cadence**: the gap distribution of every stream over the whole level (its opening included) and
@@ -76,6 +79,8 @@ def figures(d: Drive, settings: Settings) -> dict[str, Any]:
         return row.get("server", (0.0, 0))[0] + row.get("server.children", (0.0, 0))[0]
 
     open_then = analysis.open_at(d.streams, t_memory)
+    t_late = max(d.t_end - 1.0, t_memory)
+    late, open_late = d.sampler.at(t_late), analysis.open_at(d.streams, t_late)
     end = d.sampler.at(d.t_end)
     held_s = analysis.stream_seconds(d.streams, d.t_end) - analysis.stream_seconds(d.streams, t_memory)
     window = max(d.t_end - d.t0, 1e-9)
@@ -96,6 +101,13 @@ def figures(d: Drive, settings: Settings) -> dict[str, Any]:
         "server_rss_held_mib": round(rss(at) / 2**20, 1),
         "server_kib_per_open_stream": round((rss(at) - rss(before)) / 1024 / open_then, 2)
         if open_then
+        else None,
+        "sampled_late_s_after_first_open": round(t_late - d.t0, 2),
+        "server_kib_per_open_stream_late": round((rss(late) - rss(before)) / 1024 / open_late, 2)
+        if open_late
+        else None,
+        "growth_bytes_per_stream_s_held": round((rss(late) - rss(at)) / open_late / (t_late - t_memory), 1)
+        if open_late and t_late - t_memory > 1.0
         else None,
     }
     out["costs"] = {

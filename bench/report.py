@@ -148,6 +148,7 @@ def hold_rows(levels: Sequence[Level]) -> list[dict[str, Any]]:
             "design": lv["design"],
             "n": lv["n"],
             "kib_per_open_stream": lv["memory"]["server_kib_per_open_stream"],
+            "growth_bytes_per_stream_s_held": lv["memory"].get("growth_bytes_per_stream_s_held"),
             "cpu_us_per_stream_s_held": lv["costs"]["server_cpu_us_per_stream_s_held"],
             "gap_s": [lv["gap_s"]["p50"], lv["gap_s"]["p99"], lv["gap_s"]["max"]],
             "silent": lv["silent_streams"],

@@ -49,7 +49,7 @@ async def emitter_for(log: MemoryEventLog | object, task_id: str) -> Emitter:
 
 
 def ticks(log: MemoryEventLog, task_id: str) -> list[ev.Event]:
-    return [e for e in log._logs[task_id].events if isinstance(e.payload, ev.Tick)]
+    return [e for e in log.events(task_id) if isinstance(e.payload, ev.Tick)]
 
 
 def at(events: list[ev.Event], since: float = 0.0) -> list[float]:
@@ -113,10 +113,10 @@ async def test_an_event_meanwhile_postpones_the_tick_and_leaving_stops_them():
                 await elapse(0.01)
             assert not [e for e in ticks(log, "t") if e.message == "quiet"]
             await tick_saying(log, "t", "quiet")
-        count = len(log._logs["t"].events)
+        count = len(log.events("t"))
         await elapse(5.0)  # no tick in five seconds of silence once it left
-        assert len(log._logs["t"].events) == count
-    events = log._logs["t"].events
+        assert len(log.events("t")) == count
+    events = log.events("t")
     spoken = [e for e in events if e.message == "spoken"]
     quiet = [e for e in events if e.message == "quiet"]
     assert close_to(at(spoken), [0.0, 0.01, 0.02, 0.03, 0.04])

@@ -215,11 +215,11 @@ async def test_a_crowd_gets_its_poems_before_anyone_searches(tmp_path):
         async with asyncio.timeout(10):  # every task waits in the light line (not a timed sleep)
             while work.queued < len(tasks):  # noqa: ASYNC110 - the queue has no event; a turn, no clock
                 await asyncio.sleep(0)
-        assert not any(e.kind == "poem" for t in tasks for e in log._logs[t].events)  # still arriving
+        assert not any(e.kind == "poem" for t in tasks for e in log.events(t))  # still arriving
         clock.now += 1.0  # the crowd is in
         async with asyncio.timeout(10):
             await retriever.entered.wait()  # the first search started: every poem is out already
-        assert all(any(e.kind == "poem" for e in log._logs[t].events) for t in tasks)
+        assert all(any(e.kind == "poem" for e in log.events(t)) for t in tasks)
         for task_id in tasks:
             await registry.wait_ended(task_id)
 

@@ -1,8 +1,11 @@
 """The default event log: every task's events in this process's memory (one server replica).
 
 Readers are cursors over a task's list of events; a writer wakes the waiting ones (each waits on a
-future of its own), so a reader that stops reading costs nothing but the (bounded) list itself. Request-id claims live beside
-the logs and go with them when they expire (or when the task ends with a restart reason).
+future of its own), so a reader that stops reading costs nothing but the (bounded) list itself. Every
+event but the newest is kept packed (``tasks.packed``: ~120 B a tick instead of ~430), so a stream's
+memory grows little while it waits and an ended task's log costs little while it is retained.
+Request-id claims live beside the logs and go with them when they expire (or when the task ends with
+a restart reason).
 """
 
 from __future__ import annotations
@@ -13,15 +16,36 @@ from collections.abc import AsyncIterator
 from qianshi.server.errors import NotFound
 from qianshi.server.pipeline.eventlog import MAX_EVENTS_PER_TASK, RESTART_REASONS, LogFull, TaskMeta
 from qianshi.server.pipeline.events import Event, Failure
+from qianshi.server.tasks.packed import pack, unpack
 
 
 class _TaskLog:
-    __slots__ = ("events", "meta", "waiters")
+    __slots__ = ("entries", "meta", "waiters")
 
     def __init__(self, meta: TaskMeta) -> None:
         self.meta = meta
-        self.events: list[Event] = []
+        self.entries: list[Event | bytes] = []
+        """The events in seq order; every one but the last packed where its kind allows."""
         self.waiters: list[asyncio.Future[None]] | None = None
+
+    def append(self, event: Event) -> None:
+        entries = self.entries
+        if entries:
+            last = entries[-1]
+            if type(last) is Event:
+                entries[-1] = pack(last)
+        entries.append(event)
+
+    def event(self, index: int) -> Event:
+        """The event of seq ``index + 1``."""
+        entry = self.entries[index]
+        if type(entry) is bytes:
+            return unpack(self.meta.task_id, index + 1, entry)
+        return entry  # type: ignore[return-value]
+
+    def ended(self) -> bool:
+        entries = self.entries
+        return bool(entries) and type(entries[-1]) is Event and entries[-1].terminal  # type: ignore[union-attr]
 
     def wake(self) -> None:
         if self.waiters is not None:
@@ -77,9 +101,9 @@ class MemoryEventLog:
 
     async def append(self, event: Event) -> None:
         log = self._logs[event.task_id]
-        if len(log.events) >= MAX_EVENTS_PER_TASK and not event.terminal:
+        if len(log.entries) >= MAX_EVENTS_PER_TASK and not event.terminal:
             raise LogFull(event.task_id)
-        log.events.append(event)
+        log.append(event)
         log.wake()
         if isinstance(event.payload, Failure) and event.payload.reason in RESTART_REASONS:
             self._release(log.meta)
@@ -88,22 +112,29 @@ class MemoryEventLog:
         """Events ``after_seq + 1 … up_to`` of a task, as appended (a shared log mends its store
         from them)."""
         log = self._logs.get(task_id)
-        return log.events[max(after_seq, 0) : up_to] if log is not None else []
+        if log is None:
+            return []
+        return [log.event(i) for i in range(max(after_seq, 0), min(up_to, len(log.entries)))]
+
+    def events(self, task_id: str) -> list[Event]:
+        """Every event of a task so far (empty when unknown)."""
+        log = self._logs.get(task_id)
+        return self.stored(task_id, 0, len(log.entries)) if log is not None else []
 
     async def follow(self, task_id: str, after_seq: int) -> AsyncIterator[Event]:
         log = self._logs.get(task_id)
         if log is None:
             raise NotFound(f"task {task_id} is unknown or has expired", reason="TASK_NOT_FOUND")
         index = max(after_seq, 0)  # seq n lives at index n-1
+        entries = log.entries
         while True:
-            events = log.events
-            while index < len(events):
-                event = events[index]
+            while index < len(entries):
+                event = log.event(index)
                 index += 1
                 yield event
                 if event.terminal:
                     return
-            if events and events[-1].terminal:
+            if log.ended():
                 return
             await log.wait()
 

@@ -341,13 +341,24 @@ def run_level(settings: Settings, standin: Proc, design: str, n: int, level: int
     return figures
 
 
+RELAY_VARIANTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "qianshi": ("qianshi", ()),
+    "qianshi-each-token": ("qianshi", ("--llm-stream-interval", "1")),
+    "before": ("before", ()),
+}
+"""The relay level's designs: Qianshi as configured by default (vLLM's stream_interval 4: the engine
+sends four tokens a chunk), Qianshi asking for every token in a chunk of its own (as before), and the
+code before."""
+
+
 def run_relay(
     settings: Settings, standin: Proc, n: int, level: int, design: str = "qianshi"
 ) -> dict[str, Any]:
     """``n`` Qianshi streams with long answers; relay latency and server CPU per delta are measured
     in the window in which 90 % of them are receiving text (no ticks then, nothing else to do)."""
-    extra = ("--llm-model", f"standin:{settings.relay_profile}", "--max-generations", str(max(n, 64)))
-    d = drive(settings, standin, design, n, level, extra)
+    server, flags = RELAY_VARIANTS[design]
+    extra = ("--llm-model", f"standin:{settings.relay_profile}", "--max-generations", str(max(n, 64)), *flags)
+    d = drive(settings, standin, server, n, level, extra)
     figures = _head(d, settings)
     figures["design"] = f"{design}-relay"
     figures["standin_profile"] = settings.relay_profile

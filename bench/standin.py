@@ -7,7 +7,9 @@ against this: a real HTTP/1.1 server (uvicorn) speaking the same streaming proto
   first token: like vLLM, nothing at all is sent while the request "queues and reads the prompt"),
   one chunk per token, a finish chunk (``stop``; ``length`` rides on the last token), a usage chunk
   with empty ``choices`` when ``stream_options.include_usage``, then ``data: [DONE]``; without
-  ``stream``, one ``chat.completion`` object;
+  ``stream``, one ``chat.completion`` object; as vLLM does, ``stream_interval: N`` sends the tokens in
+  chunks of N (the first token and the last chunk at once, each chunk when its last token is made) and
+  ``stream_options.continuous_usage_stats`` puts the usage so far on every chunk;
 - an error mid-stream is ``data: {"error": {...}}`` then ``[DONE]``, as vLLM sends it; an HTTP error
   status is a JSON ``{"error": {...}}`` body;
 - ``GET /v1/models`` (with vLLM's ``max_model_len``), ``GET /health``.
@@ -170,7 +172,10 @@ class StandIn:
         self.timelines[int(seed)] = record.sent
         while len(self.timelines) > KEEP_TIMELINES:
             self.timelines.popitem(last=False)
-        with_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        options = body.get("stream_options") or {}
+        with_usage = bool(options.get("include_usage"))
+        interval = max(int(body.get("stream_interval") or 1), 1)
+        continuous = prompt_tokens if options.get("continuous_usage_stats") else None
         stream = _Stream(send, head | {"object": "chat.completion.chunk"}, record)
         await send(
             {
@@ -183,7 +188,7 @@ class StandIn:
             }
         )
         producer = asyncio.ensure_future(
-            stream.run(profile, pieces, ttft, finish, usage if with_usage else None)
+            stream.run(profile, pieces, ttft, finish, usage if with_usage else None, interval, continuous)
         )
         watcher = asyncio.ensure_future(_disconnect(receive))
         try:
@@ -240,14 +245,24 @@ class _Stream:
         """The body was ended on purpose (after that, uvicorn reports the request as disconnected)."""
 
     async def run(
-        self, profile: Profile, pieces: list[str], ttft: float, finish: str, usage: dict[str, int] | None
+        self,
+        profile: Profile,
+        pieces: list[str],
+        ttft: float,
+        finish: str,
+        usage: dict[str, int] | None,
+        interval: int = 1,
+        continuous: int | None = None,
     ) -> None:
+        """``interval``: tokens per chunk (vLLM's stream_interval); ``continuous``: the prompt's
+        tokens, to put the usage so far on every chunk (None: only in the usage chunk)."""
         loop = asyncio.get_running_loop()
         await asyncio.sleep(ttft)  # queueing and prefill: vLLM sends nothing, not even the role chunk
         start = loop.time()
         offset = 0
         if not await self._data(self._chunk({"role": "assistant", "content": ""})):
             return
+        held: list[str] = []
         for i, piece in enumerate(pieces):
             if i == profile.drop_after:
                 raise _Dropped
@@ -264,10 +279,22 @@ class _Stream:
                 await asyncio.sleep(profile.stall)
                 start += profile.stall
             await asyncio.sleep(max(start + i / profile.rate - loop.time(), 0.0))
-            last = i == len(pieces) - 1 and finish == "length"
-            offset += len(piece)
+            held.append(piece)
+            end = i == len(pieces) - 1
+            if not (i == 0 or end or len(held) >= interval):
+                continue
+            last = end and finish == "length"
+            text = "".join(held)
+            held.clear()
+            offset += len(text)
             sent_at = time.time()
-            chunk = self._chunk({"content": piece}, "length" if last else None)
+            chunk = self._chunk({"content": text}, "length" if last else None)
+            if continuous is not None:
+                chunk["usage"] = {
+                    "prompt_tokens": continuous,
+                    "total_tokens": continuous + i + 1,
+                    "completion_tokens": i + 1,
+                }
             if not await self._data(chunk | {"standin_sent_at": sent_at}):
                 return
             self.record.sent.append((offset, sent_at))

@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 from qianshi.server.pipeline.coalesce import MAX_HELD_CHARS, coalesce
 from qianshi.server.writing import GenerationChunk
 
+from tests.virtual_time import virtual
+
 
 async def scripted(
     pieces: list[str],
@@ -101,3 +103,41 @@ async def test_closing_early_closes_the_upstream():
         await anext(stream)
     async with asyncio.timeout(5):
         await closed.wait()
+
+
+async def paced(pieces: list[str], every_s: float, tokens: int = 1) -> AsyncIterator[GenerationChunk]:
+    """The pieces as an engine makes them, one every ``every_s`` (the first at once)."""
+    for i, piece in enumerate(pieces):
+        if i:
+            await asyncio.sleep(every_s)
+        yield GenerationChunk(text=piece, tokens=tokens)
+    yield GenerationChunk(final=True, completion_tokens=len(pieces) * tokens)
+
+
+async def timed(stream: AsyncIterator[GenerationChunk]) -> list[tuple[float, str]]:
+    """(when, text) of each piece the coalescer lets out, on the loop's (virtual) clock."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    async with contextlib.aclosing(stream) as s:
+        return [(round(loop.time() - start, 6), c.text) async for c in s if not c.final]
+
+
+@virtual
+async def test_chunks_of_several_tokens_slower_than_the_window_are_never_held():
+    # vLLM's chunks of four tokens every 80 ms: each goes out the moment it comes (no clause end)
+    out = await timed(coalesce(paced(["此籤大吉", "婚姻可成", "宜早不宜", "遲也"], 0.08, tokens=4), 0.04))
+    assert out == [(0.0, "此籤大吉"), (0.08, "婚姻可成"), (0.16, "宜早不宜"), (0.24, "遲也")]
+
+
+@virtual
+async def test_chunks_of_several_tokens_faster_than_the_window_go_out_once_a_window():
+    chunks = ["此籤大吉", "婚姻可成", "宜早不宜", "遲也好吧", "謀事在人", "成事在天", "心誠則靈", "終得如意"]
+    out = await timed(coalesce(paced(chunks, 0.01, tokens=4), 0.04))
+    # the first at once; then a window after it; the rest when the engine ends
+    assert out == [(0.0, chunks[0]), (0.04, "".join(chunks[1:4])), (0.07, "".join(chunks[4:]))]
+
+
+@virtual
+async def test_tokens_one_by_one_are_merged_over_a_window_from_the_first_held():
+    out = await timed(coalesce(paced(list("此籤大吉婚姻可成宜早"), 0.01), 0.04))
+    assert out == [(0.0, "此"), (0.05, "籤大吉婚"), (0.09, "姻可成宜"), (0.09, "早")]

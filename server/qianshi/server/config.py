@@ -138,6 +138,12 @@ OPTIONS: list[Option] = [
         "vLLM's repetition_detection: MIN,MAX,COUNT (pattern tokens, repeats) or off",
         "2,64,3",
     ),
+    Option(
+        "--llm-stream-interval",
+        "tokens per streamed chunk, vLLM's stream_interval (1: each token; other servers may need 1)",
+        4,
+        int,
+    ),
     Option("--model", "model path or name for --llm vllm", ""),
     Option("--dtype", "weights dtype for --llm vllm", "auto"),
     Option("--max-model-len", "context length for --llm vllm (0: the model's own)", 0, int),

@@ -104,7 +104,15 @@ def _sampling(args: argparse.Namespace) -> Sampling:
         raise SystemExit("--llm-repetition-penalty must be above 0")
     if not -2.0 <= args.llm_frequency_penalty <= 2.0:
         raise SystemExit("--llm-frequency-penalty must be between -2 and 2")
-    return Sampling(args.llm_temperature, args.llm_frequency_penalty, args.llm_repetition_penalty, detection)
+    if not 1 <= args.llm_stream_interval <= 64:
+        raise SystemExit("--llm-stream-interval must be between 1 and 64")
+    return Sampling(
+        args.llm_temperature,
+        args.llm_frequency_penalty,
+        args.llm_repetition_penalty,
+        detection,
+        args.llm_stream_interval,
+    )
 
 
 def _llm(args: argparse.Namespace) -> Generator:

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from qianshi.server.backends.generation.openai_api import OpenAIGenerator, discover_model
 from qianshi.server.backends.generation.prompt import PROMPT_VERSION
+from qianshi.server.backends.generation.sampling import Sampling
 from qianshi.server.errors import BackendFailed, BackendTimeout, BackendUnavailable
 from qianshi.server.writing import GenerationChunk
 
@@ -77,7 +78,18 @@ async def test_deltas_concatenate_and_the_final_chunk_reports_usage(make: Make):
 async def test_max_tokens_reached_is_a_success_with_finish_length(make: Make):
     chunks = await drain(make(), max_tokens=10)
     assert chunks[-1].finish_reason == "length"
-    assert chunks[-1].completion_tokens == 10 == len(chunks) - 1
+    assert chunks[-1].completion_tokens == 10 == sum(c.tokens for c in chunks[:-1])
+
+
+@pytest.mark.parametrize(("interval", "sizes"), [(4, [1, 4, 4, 4, 4, 4, 1]), (1, [1] * 22), (8, [1, 8, 8, 5])])
+async def test_tokens_come_in_chunks_of_the_stream_interval_each_with_its_exact_count(
+    make: Make, interval: int, sizes: list[int]
+):
+    # The first token at once, then a chunk per `interval` tokens, the rest at the end (as vLLM);
+    # with more than one token a chunk, the usage on every chunk gives each chunk's count.
+    chunks = await drain(make(sampling=Sampling(stream_interval=interval)), max_tokens=22)
+    assert [c.tokens for c in chunks[:-1]] == sizes
+    assert chunks[-1].completion_tokens == 22
 
 
 async def test_english_when_the_locale_is_english(make: Make):

@@ -133,6 +133,7 @@ async def test_deltas_concatenate_and_a_finished_request_is_not_aborted():
         "temperature": 0.3,
         "frequency_penalty": 0.8,
         "repetition_detection": (2, 64, 3),
+        "stream_interval": 4,
     }
     assert "<|system|>" in engine.tokenizer.rendered
     assert "婚姻能成嗎" in engine.tokenizer.rendered
@@ -148,6 +149,7 @@ async def test_sampling_options_pass_through():
         "seed": 7,
         "frequency_penalty": 0.8,
         "repetition_detection": (2, 64, 3),
+        "stream_interval": 4,
     }
 
 

@@ -1,8 +1,13 @@
 """Coalescing of generated text: a fast engine must not flood the stream with one event per token.
 
 Text is held until it ends a clause (Chinese or Latin clause punctuation, a line break) or until a
-short window has passed since the first held piece, whichever comes first — except the first text of
-a generation, which goes out at once (the time to the first token is what a reader waits on); the
+short window has passed, whichever comes first — except the first text of a generation, which goes
+out at once (the time to the first token is what a reader waits on). Tokens that come one by one
+are held for a window from the first held one, to be merged. A chunk of several tokens (vLLM's
+``stream_interval``) was merged by the engine already: it is held only until a window has passed
+since the previous piece went out (the cap on pieces a second), so chunks that come slower than
+that go out the moment they come — held for a window from their own arrival, every such chunk
+waited ~40 ms for nothing (bench/README.md, the relay). The
 held text never ends in half a character (a lone surrogate or the replacement character of an
 incomplete UTF-8 sequence). Text that is already there is never held back for a clause, nor sent
 ahead of the rest: when the engine's next pieces are already there (a generator that writes a whole
@@ -42,11 +47,13 @@ class _Pieces:
     """The pump's side: held text, the window's timer, and the pieces ready for the reader."""
 
     __slots__ = (
+        "batched",
         "chars",
         "first",
         "held",
         "loop",
         "ready",
+        "sent_at",
         "since",
         "timer",
         "tokens",
@@ -63,6 +70,11 @@ class _Pieces:
         self.tokens = 0
         self.chars = 0
         self.since = 0.0
+        """When the first of the held pieces came."""
+        self.sent_at = -window_s
+        """When the previous piece went out."""
+        self.batched = False
+        """The newest held text came in a chunk of several tokens (the engine merged them)."""
         self.first = True
         self.timer: asyncio.TimerHandle | None = None
 
@@ -81,6 +93,7 @@ class _Pieces:
             self.timer = None
         if self.held:
             self.first = False
+            self.sent_at = self.loop.time()
             self.put(GenerationChunk(text="".join(self.held), tokens=self.tokens))
             self.held.clear()
             self.tokens = self.chars = 0
@@ -97,6 +110,7 @@ class _Pieces:
         if not self.held:
             self.since = self.loop.time()
         self.held.append(chunk.text)
+        self.batched = chunk.tokens > 1
         self.tokens += chunk.tokens
         self.chars += len(chunk.text)
         if (self.chars >= MAX_HELD_CHARS or self.loop.time() - self.since >= self.window_s) and _splittable(
@@ -106,15 +120,16 @@ class _Pieces:
         return True
 
     def settle(self) -> None:
-        """The engine has to be waited for: the first text, or a clause's end, goes out now; other
-        held text gets the window."""
+        """The engine has to be waited for: the first text, a clause's end, or text whose window has
+        passed goes out now; other held text waits for its window to close."""
         if not self.held:
             return
         last = self.held[-1]
-        if (self.first or last[-1] in CLAUSE_END) and _splittable(last):
+        due = (self.sent_at if self.batched else self.since) + self.window_s
+        if (self.first or last[-1] in CLAUSE_END or self.loop.time() >= due) and _splittable(last):
             self.flush()
         elif self.timer is None:
-            self.timer = self.loop.call_at(self.since + self.window_s, self._window_over)
+            self.timer = self.loop.call_at(due, self._window_over)
 
     def _window_over(self) -> None:
         self.timer = None

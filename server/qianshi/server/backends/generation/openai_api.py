@@ -213,9 +213,9 @@ class OpenAIGenerator:
                 if choices and isinstance(choice := choices[0], dict):
                     content = (choice.get("delta") or {}).get("content")
                     if content:
-                        # One chunk is one engine step (one token unless vLLM's stream_interval is
-                        # raised, or the server fell behind); a server that reports usage on every
-                        # chunk says exactly.
+                        # A chunk is one token unless the server batches them (stream_interval, or
+                        # it fell behind); with usage on every chunk (continuous_usage_stats, asked
+                        # for with stream_interval) the count is exact.
                         tokens = max(completion_tokens - counted, 0) if usage else 1
                         counted += tokens
                         parts.append(content)
@@ -255,7 +255,10 @@ class OpenAIGenerator:
             "model": self.model,
             "messages": messages,
             "stream": True,
-            "stream_options": {"include_usage": True},
+            # Chunks of several tokens (stream_interval) carry their count: usage on every chunk.
+            "stream_options": {"include_usage": True, "continuous_usage_stats": True}
+            if self.sampling.stream_interval > 1
+            else {"include_usage": True},
             **self.sampling.openai_fields(request),
         }
         return json.dumps(body, ensure_ascii=False).encode()

@@ -12,11 +12,19 @@
 * ``repetition_detection`` on: vLLM (≥ 0.17) ends a request whose last tokens are one pattern of
   ``min``–``max`` tokens repeated ``count`` times, with ``finish_reason: "repetition"`` — a backstop
   in the engine for a loop that no clause ends (the guard's loop check works on clauses).
+* ``stream_interval`` 4: vLLM (≥ 0.32 per request) sends the text in chunks of four tokens (the first
+  and the last at once) instead of one chunk per token. Every chunk costs the relay the same — a
+  wake-up, SSE and JSON decoding, the coalescer (~150 µs at 100 streams) — so four tokens a chunk
+  cost a quarter each, and vLLM saves its own per-chunk work; at 50 tokens/s a chunk is 80 ms of
+  text, and the caller's deltas were already coalesced over 40 ms. Chunks of several tokens need
+  the token count on each (``stream_options.continuous_usage_stats``, sent with it) for honest
+  progress. 1: every token as made (any OpenAI-compatible server).
 
 ``openai_fields`` is the body fragment for an OpenAI-compatible server (vLLM's ``repetition_penalty``
 is sent only when set); ``engine_options`` the keyword arguments of vLLM's ``SamplingParams``
 in-process (``vllm_engine`` turns the detection triple into vLLM's own type). A server that is not vLLM
-and refuses ``repetition_detection`` is served with ``--llm-repetition-detection off``.
+and refuses ``repetition_detection`` or ``stream_interval`` is served with
+``--llm-repetition-detection off --llm-stream-interval 1``.
 """
 
 from __future__ import annotations
@@ -37,6 +45,8 @@ class Sampling:
     """1.0: off (vLLM's default)."""
     repetition_detection: tuple[int, int, int] | None = (2, 64, 3)
     """(min pattern tokens, max pattern tokens, repeats), or None: off."""
+    stream_interval: int = 4
+    """Tokens per streamed chunk (vLLM's ``stream_interval``); 1: every token as it is made."""
 
     def _common(self, request: GenerationRequest) -> dict[str, Any]:
         fields: dict[str, Any] = {
@@ -49,6 +59,8 @@ class Sampling:
             fields["frequency_penalty"] = self.frequency_penalty
         if self.repetition_penalty != 1.0:
             fields["repetition_penalty"] = self.repetition_penalty
+        if self.stream_interval > 1:
+            fields["stream_interval"] = self.stream_interval
         return fields
 
     def openai_fields(self, request: GenerationRequest) -> dict[str, Any]:

@@ -185,7 +185,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         relay_n = settings.relay_n if settings.relay_n >= 0 else (100 if settings.ns else 0)
         if relay_n > 0 and "qianshi" in settings.designs:
             for k, design in enumerate(
-                ["qianshi", "qianshi-each-token", *(["before"] if settings.before else [])]
+                [
+                    "qianshi",
+                    "qianshi-each-token",
+                    "qianshi-interval-8",
+                    *(["before"] if settings.before else []),
+                ]
             ):
                 print(f"[bench] relay {design} N={relay_n:,} …", file=sys.stderr, flush=True)
                 level = len(settings.ns) * len(DESIGNS) + (k * 97)

@@ -157,7 +157,7 @@ def vllm(
         if design != "direct":
             axes[2].bar(
                 xs,
-                [mine[n]["server_cpu_us_per_chunk"] or 0 for n in streams],
+                [mine[n]["server_cpu_us_per_token"] or 0 for n in streams],
                 width,
                 color=f"C{k}",
                 label=design,
@@ -179,7 +179,7 @@ def vllm(
     titles = (
         "tokens/s, all streams (decode rates summed)",
         "time to first token (ms)",
-        "server CPU per engine chunk (µs)",
+        "server CPU per engine token (µs)",
     )
     for ax, title in zip(axes, titles, strict=True):
         ax.set_xticks(

@@ -344,11 +344,12 @@ def run_level(settings: Settings, standin: Proc, design: str, n: int, level: int
 RELAY_VARIANTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "qianshi": ("qianshi", ()),
     "qianshi-each-token": ("qianshi", ("--llm-stream-interval", "1")),
+    "qianshi-interval-8": ("qianshi", ("--llm-stream-interval", "8")),
     "before": ("before", ()),
 }
 """The relay level's designs: Qianshi as configured by default (vLLM's stream_interval 4: the engine
-sends four tokens a chunk), Qianshi asking for every token in a chunk of its own (as before), and the
-code before."""
+sends four tokens a chunk), Qianshi asking for every token in a chunk of its own (as before) and for
+eight a chunk, and the code before."""
 
 
 def run_relay(

@@ -17,8 +17,8 @@ Figures (``<out>/vllm-latest.json``, ``<out>/vllm.png``; bench/README.md explain
 ``ttft_ms``: generation start (direct: the request; Qianshi: the generation stage's start event at the
 client) → first text at the client; ``ttft_overhead_ms``: minus the direct TTFT of the same request in
 the same round; ``tokens_per_s``: the streams' decode rates summed (first → last text), and its ratio
-to direct per round; ``server_cpu_us_per_chunk``: the Qianshi server process's CPU over the engine's
-chunks (one per token); ``vllm_cpu_us_per_token``: vLLM's whole process group.
+to direct per round; ``server_cpu_us_per_token``: the Qianshi server process's CPU over the engine's
+tokens (vLLM sends them four a chunk, as Qianshi asks: ``--llm-stream-interval``); ``vllm_cpu_us_per_token``: vLLM's whole process group.
 """
 
 from __future__ import annotations
@@ -241,7 +241,7 @@ class Bench:
             "tokens_per_s": round(sum(s.rate for s in done), 1),
             "max_gap_s": round(max((s.max_gap for s in done), default=0.0), 4),
             "server_cpu_s": round(cpu_server, 4) if server else None,
-            "server_cpu_us_per_chunk": round(cpu_server * 1e6 / tokens, 1) if server and tokens else None,
+            "server_cpu_us_per_token": round(cpu_server * 1e6 / tokens, 1) if server and tokens else None,
             "vllm_cpu_us_per_token": round(cpu_vllm * 1e6 / tokens, 1) if vllm_pids and tokens else None,
             "loop_lag_p99_ms": costs.lag_p99_ms(lag_before, costs.scrape_lag(server[2])) if server else None,
         }

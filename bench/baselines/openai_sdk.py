@@ -125,8 +125,8 @@ class SDKGenerator:
                 choice: dict[str, Any] = choices[0] if isinstance(choices[0], dict) else {}
                 content = (choice.get("delta") or {}).get("content")
                 if content:
-                    # One chunk is one engine step (one token unless vLLM's stream_interval is
-                    # raised); a server that reports usage on every chunk says exactly.
+                    # A chunk is one token unless the server batches them (stream_interval); with
+                    # usage on every chunk the count is exact.
                     tokens = max(completion_tokens - counted, 0) if isinstance(usage, dict) else 1
                     counted += tokens
                     parts.append(content)
@@ -159,7 +159,10 @@ class SDKGenerator:
             "model": self.model,
             "messages": messages,
             "stream": True,
-            "stream_options": {"include_usage": True},
+            # as Qianshi asks: with chunks of several tokens (stream_interval), usage on every chunk
+            "stream_options": {"include_usage": True, "continuous_usage_stats": True}
+            if self.sampling.stream_interval > 1
+            else {"include_usage": True},
             **self.sampling.openai_fields(request),
         }
         options: openai.RequestOptions = {}

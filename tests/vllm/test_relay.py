@@ -12,9 +12,12 @@ import time
 
 import grpc
 import pytest
+from qianshi.server.backends.generation.openai_api import OpenAIGenerator
+from qianshi.server.backends.generation.sampling import Sampling
 from qianshi.v1 import interpret_service_pb2 as pb
 
 from bench.vllm_cpu.procs import VLLMServer
+from tests.backends.generation.test_prompt import request as generation_request
 from tests.vllm.conftest import check_invariants, options, read_events, request, text_of
 
 pytestmark = [pytest.mark.vllm, pytest.mark.asyncio(loop_scope="session"), pytest.mark.timeout(900)]
@@ -58,6 +61,22 @@ async def test_a_full_answer_streams_deltas_usage_ttft_and_rate_from_the_discove
         rf"Received request chatcmpl-{events[0].task_id}: .*max_tokens=(\d+)", 5
     )
     assert found[1] == "200"
+
+
+async def test_vllm_sends_the_stream_interval_s_chunks_each_with_its_exact_token_count(vllm_server):
+    # What Qianshi asks of vLLM by default (Sampling(): stream_interval 4, usage on every chunk), read
+    # by its generator straight from vllm serve: the first token alone, then chunks of four.
+    generator = OpenAIGenerator(
+        vllm_server.url, "tiny", sampling=Sampling(frequency_penalty=0.0, repetition_detection=None)
+    )
+    try:
+        async with asyncio.timeout(120):
+            chunks = [c async for c in generator.stream(generation_request(max_tokens=41, seed=3))]
+    finally:
+        await generator.aclose()
+    sizes = [c.tokens for c in chunks if not c.final]
+    assert sizes[0] == 1 and set(sizes[1:]) == {4}, sizes  # 1 + 10 × 4: 41 tokens
+    assert sum(sizes) == chunks[-1].completion_tokens == 41
 
 
 async def test_concurrent_streams_each_get_their_own_text(relay):

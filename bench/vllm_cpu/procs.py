@@ -338,10 +338,11 @@ class VLLMServer:
         new_session: bool = False,
         served: str = "tiny",
         unpinned: bool = False,
+        extra: Sequence[str] = (),
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/v1"
-        argv = serve_command(python, model, self.port, name=served, enforce_eager=enforce_eager)
+        argv = serve_command(python, model, self.port, name=served, enforce_eager=enforce_eager, extra=extra)
         env = run.environment()
         if unpinned:
             # Several vLLMs on one small host: "auto" pins each one's OpenMP thread to the same core

@@ -49,7 +49,16 @@ MARK = re.compile(r"\[(\d+)\]")
 @pytest.fixture(scope="module")
 def smollm2(vllm_venv: Path, vllm_run: Run, request: pytest.FixtureRequest) -> Iterator[VLLMServer]:
     model = instruct.model(vllm_venv, _say(request.config))
-    server = VLLMServer(vllm_run, venv.python(vllm_venv), model, name="smollm2", served=instruct.NAME)
+    # Without the prefix cache, a greedy reading depends on its prompt alone, not on which requests
+    # came before it (and where the guard aborted them): the module's tests do not steer each other.
+    server = VLLMServer(
+        vllm_run,
+        venv.python(vllm_venv),
+        model,
+        name="smollm2",
+        served=instruct.NAME,
+        extra=("--no-enable-prefix-caching",),
+    )
     try:
         yield server.wait_ready(900)
     finally:
@@ -132,7 +141,11 @@ async def test_a_loop_is_cut(qianshi):
     events = await read(stub, ask("guanyin100", 40, "爸爸的病會好起來嗎？", "zh-Hant"))
     result = events[-1].result
     loops = [t for t in result.quality.trips if t.check == "loop"]
-    assert loops and loops[0].action in ("cut", "fallback"), (result.finish_reason, result.quality, result.text)
+    assert loops and loops[0].action in ("cut", "fallback"), (
+        result.finish_reason,
+        result.quality,
+        result.text,
+    )
     assert result.finish_reason in ("guard", "repetition") or result.fallback_used
     text = text_of(events)
     clauses = [c for c in re.split(r"[，。！？；\n]", text) if len(c) >= 6]

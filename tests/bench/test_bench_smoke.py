@@ -42,7 +42,8 @@ def test_smoke_run_writes_a_complete_report(tmp_path: Path) -> None:
     assert len(list(out.glob("report-*.json"))) == 1
 
     levels = {level["design"]: level for level in report["levels"] if "level" not in level}
-    assert set(levels) == DESIGNS | {"qianshi-relay"}
+    relays = {"qianshi-relay", "qianshi-each-token-relay", "qianshi-interval-8-relay"}
+    assert set(levels) == DESIGNS | relays
     for design in DESIGNS:
         level = levels[design]
         assert level["n"] == 10
@@ -60,8 +61,9 @@ def test_smoke_run_writes_a_complete_report(tmp_path: Path) -> None:
     assert ours["eta"]["tasks"] == 10 and ours["eta"]["median_abs_error_s"] is not None
     assert ours["poem_ms"]["n"] == 10
     assert set(report["ratios"]["10"]) == {"qianshi_over_naive_gap_p99", "qianshi_over_threadpool_gap_p99"}
-    relay = levels["qianshi-relay"]["relay"]
-    assert "server_cpu_us_per_delta" in relay and "window_s" in relay
+    for name in relays:
+        relay = levels[name]["relay"]
+        assert "server_cpu_us_per_delta" in relay and "window_s" in relay, name
     assert {t["target"] for t in report["targets"]} >= {"gap p99 (s)", "server CPU per delta (µs)"}
 
     bursts = {lv["design"]: lv for lv in report["levels"] if lv.get("level") == "burst"}
@@ -91,3 +93,23 @@ def test_smoke_run_writes_a_complete_report(tmp_path: Path) -> None:
     assert {"burst result p99 <= naive's (ms)", "memory per open stream (KiB)"} <= goals
     assert any(g.startswith("workers 2 + redis: gap p99") for g in goals)
     assert "relay: server CPU per engine token (µs)" in goals
+
+
+@pytest.mark.timeout(300)
+def test_held_memory_reports_every_design(tmp_path: Path) -> None:
+    out = tmp_path / "held.json"
+    command = [
+        sys.executable, "-m", "bench.held_memory", "--n", "10", "--moments", "1,2", "--at", "1",
+        "--designs", "qianshi-objects,bare", "--out", str(out), "--state", str(tmp_path / "state"),
+    ]  # fmt: skip
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=280, check=False)
+    assert done.returncode == 0, done.stderr[-4000:]
+    report = json.loads(out.read_text())
+    designs = {d["design"]: d for d in report["designs"]}
+    assert set(designs) == {"qianshi-objects", "bare"}
+    for name, design in designs.items():
+        assert design["failed"] == 0, name
+        assert [s["s"] for s in design["samples"]] == [1.0, 2.0]
+        allocators = design["allocators_at_1s_per_stream"]
+        assert allocators["python_blocks"] > 0 and allocators["malloc_in_use"] > 0, name
+    assert designs["qianshi-objects"]["samples"][-1]["events_per_stream"] >= 1

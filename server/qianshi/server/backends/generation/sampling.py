@@ -13,11 +13,12 @@
   ``min``–``max`` tokens repeated ``count`` times, with ``finish_reason: "repetition"`` — a backstop
   in the engine for a loop that no clause ends (the guard's loop check works on clauses).
 * ``stream_interval`` 4: vLLM (≥ 0.32 per request) sends the text in chunks of four tokens (the first
-  and the last at once) instead of one chunk per token. Every chunk costs the relay the same — a
-  wake-up, SSE and JSON decoding, the coalescer (~150 µs at 100 streams) — so four tokens a chunk
-  cost a quarter each, and vLLM saves its own per-chunk work; at 50 tokens/s a chunk is 80 ms of
-  text, and the caller's deltas were already coalesced over 40 ms. Chunks of several tokens need
-  the token count on each (``stream_options.continuous_usage_stats``, sent with it) for honest
+  and the last at once) instead of one chunk per token. A chunk costs the relay about the same
+  whatever it holds — a wake-up, SSE and JSON decoding, the coalescer, and mostly the text delta it
+  becomes — so the server's CPU per token falls with the tokens a chunk (100 streams × 50 tokens/s
+  on the stand-in: 172 µs a token one a chunk, 94 at four, 54 at eight; bench/README.md), and vLLM
+  saves its own per-chunk work. At 50 tokens/s a chunk is 80 ms of text. Chunks of several tokens
+  need the token count on each (``stream_options.continuous_usage_stats``, sent with it) for honest
   progress. 1: every token as made (any OpenAI-compatible server).
 
 ``openai_fields`` is the body fragment for an OpenAI-compatible server (vLLM's ``repetition_penalty``

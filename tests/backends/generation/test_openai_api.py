@@ -81,7 +81,9 @@ async def test_max_tokens_reached_is_a_success_with_finish_length(make: Make):
     assert chunks[-1].completion_tokens == 10 == sum(c.tokens for c in chunks[:-1])
 
 
-@pytest.mark.parametrize(("interval", "sizes"), [(4, [1, 4, 4, 4, 4, 4, 1]), (1, [1] * 22), (8, [1, 8, 8, 5])])
+@pytest.mark.parametrize(
+    ("interval", "sizes"), [(4, [1, 4, 4, 4, 4, 4, 1]), (1, [1] * 22), (8, [1, 8, 8, 5])]
+)
 async def test_tokens_come_in_chunks_of_the_stream_interval_each_with_its_exact_count(
     make: Make, interval: int, sizes: list[int]
 ):

@@ -39,13 +39,13 @@ class _TaskLog:
     def event(self, index: int) -> Event:
         """The event of seq ``index + 1``."""
         entry = self.entries[index]
-        if type(entry) is bytes:
+        if isinstance(entry, bytes):
             return unpack(self.meta.task_id, index + 1, entry)
-        return entry  # type: ignore[return-value]
+        return entry
 
     def ended(self) -> bool:
-        entries = self.entries
-        return bool(entries) and type(entries[-1]) is Event and entries[-1].terminal  # type: ignore[union-attr]
+        last = self.entries[-1] if self.entries else None
+        return isinstance(last, Event) and last.terminal
 
     def wake(self) -> None:
         if self.waiters is not None:

@@ -84,18 +84,18 @@ def pack(event: Event) -> bytes | Event:
 
 def _pack(event: Event) -> bytes | Event:
     p = event.payload
-    kind = type(p)
-    if kind is Tick:
+    strings: tuple[str, ...]
+    if isinstance(p, Tick):
         code, body, strings = _TICK_KIND, _TICK.pack(p.stage_elapsed_s, p.queue_position), (event.message,)
-    elif kind is TextDelta:
+    elif isinstance(p, TextDelta):
         code, body, strings = _DELTA_KIND, _DELTA.pack(p.offset, p.tokens), (event.message, p.text)
-    elif kind is StageStarted:
+    elif isinstance(p, StageStarted):
         code, body = _STARTED_KIND, _STAGE.pack(_STAGE_INDEX[p.stage], _or_nan(p.expected_s))
         strings = (event.message,)
-    elif kind is StageCompleted:
+    elif isinstance(p, StageCompleted):
         code, body = _COMPLETED_KIND, _STAGE.pack(_STAGE_INDEX[p.stage], p.duration_s)
         strings = (event.message,)
-    elif kind is Accepted:
+    elif isinstance(p, Accepted):
         code, body = _ACCEPTED_KIND, _ACCEPTED.pack(_SOURCE_INDEX[p.category_source])
         strings = (event.message, p.request_id, p.category, p.locale, p.generator)
     else:

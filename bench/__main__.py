@@ -27,8 +27,9 @@ from typing import Any
 
 from bench import burst, goals, hold, plots, readings, vllm_bench
 from bench.procs import start_standin
+from bench.relay_level import run_relay, variants
 from bench.report import ratios, summary, targets
-from bench.run import RELAY_PROFILE, Settings, prepare, run_level, run_relay
+from bench.run import RELAY_PROFILE, Settings, prepare, run_level
 
 DESIGNS = ("qianshi", "naive", "threadpool")
 BURST_DESIGNS = ("qianshi", "naive", "threadpool", "old-engine", "bare", "before")
@@ -184,14 +185,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 )
         relay_n = settings.relay_n if settings.relay_n >= 0 else (100 if settings.ns else 0)
         if relay_n > 0 and "qianshi" in settings.designs:
-            for k, design in enumerate(
-                [
-                    "qianshi",
-                    "qianshi-each-token",
-                    "qianshi-interval-8",
-                    *(["before"] if settings.before else []),
-                ]
-            ):
+            for k, design in enumerate(variants(settings.before is not None)):
                 print(f"[bench] relay {design} N={relay_n:,} …", file=sys.stderr, flush=True)
                 level = len(settings.ns) * len(DESIGNS) + (k * 97)
                 levels.append(run_relay(settings, standin, relay_n, level, design))

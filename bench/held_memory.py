@@ -35,6 +35,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import psutil  # type: ignore[import-untyped]
+
 DESIGNS = ("qianshi", "qianshi-objects", "bare")
 MOMENTS_S = (3.0, 5.0, 8.0, 12.0, 16.0, 20.0)
 WAVE, WAVE_INTERVAL_S = 500, 0.5
@@ -62,15 +64,6 @@ def _allocators() -> dict[str, int]:
     }
 
 
-def _owner(trace: tracemalloc.Traceback) -> str:
-    frames = list(reversed(trace))
-    for mark in ("qianshi/server/", "grpc/", "asyncio/"):
-        for frame in frames:
-            if mark in frame.filename:
-                return f"{mark if mark != 'qianshi/server/' else ''}{frame.filename.split(mark)[1]}:{frame.lineno}"
-    return f"{Path(frames[0].filename).name}:{frames[0].lineno}"
-
-
 def serve(report: Path, module: str, objects: bool, trace: bool, argv: Sequence[str]) -> None:
     """Run ``module``'s ``main(argv)``: SIGUSR1 marks "before", SIGUSR2 writes what grew to ``report``."""
     before: dict[str, Any] = {}
@@ -88,9 +81,11 @@ def serve(report: Path, module: str, objects: bool, trace: bool, argv: Sequence[
             ignore = [tracemalloc.Filter(False, tracemalloc.__file__)]
             after = tracemalloc.take_snapshot().filter_traces(ignore)
             diff = after.compare_to(before["snapshot"].filter_traces(ignore), "traceback")
+            from bench.pipeline_cost import allocation_owner
+
             owners: Counter[str] = Counter()
             for d in diff:
-                owners[_owner(d.traceback)] += d.size_diff
+                owners[allocation_owner(d.traceback)] += d.size_diff
             out["python_bytes"] = sum(owners.values())
             out["python_bytes_by_line"] = dict(owners.most_common(40))
             tracemalloc.stop()
@@ -103,7 +98,7 @@ def serve(report: Path, module: str, objects: bool, trace: bool, argv: Sequence[
     if objects:
         from qianshi.server.tasks import memory_log
 
-        memory_log.pack = lambda event: event  # type: ignore[assignment]
+        memory_log.pack = lambda event: event
     importlib.import_module(module).main(list(argv))
 
 
@@ -111,10 +106,7 @@ def serve(report: Path, module: str, objects: bool, trace: bool, argv: Sequence[
 
 
 def _rss(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
+    return int(psutil.Process(pid).memory_info().rss)
 
 
 def _report(pid: int, report: Path, timeout_s: float = 120.0) -> dict[str, Any]:

@@ -204,7 +204,7 @@ async def memory(state: Path, n: int, top: int, trace: bool = True) -> dict[str,
     total = sum(d.size_diff for d in diff)
     by_owner: Counter[str] = Counter()
     for d in diff:
-        by_owner[_owner(d.traceback)] += d.size_diff
+        by_owner[allocation_owner(d.traceback)] += d.size_diff
     return {
         "n": n,
         "python_bytes_per_open_task": round(total / n),
@@ -242,15 +242,15 @@ async def relay(state: Path, n: int, url: str) -> dict[str, Any]:
     }
 
 
-def _owner(trace: tracemalloc.Traceback) -> str:
-    """The innermost frame in Qianshi's code (else in asyncio; else the innermost), as file:line."""
+def allocation_owner(trace: tracemalloc.Traceback) -> str:
+    """The innermost frame in Qianshi's code (else in grpc, else in asyncio; else the innermost), as
+    file:line."""
     frames = list(reversed(trace))  # tracemalloc lists the oldest frame first
-    for frame in frames:
-        if "qianshi/server/" in frame.filename:
-            return f"{frame.filename.split('qianshi/server/')[1]}:{frame.lineno}"
-    for frame in frames:
-        if "asyncio/" in frame.filename:
-            return f"asyncio/{frame.filename.split('asyncio/')[1]}:{frame.lineno}"
+    for mark in ("qianshi/server/", "grpc/", "asyncio/"):
+        for frame in frames:
+            if mark in frame.filename:
+                where = frame.filename.split(mark)[1]
+                return f"{'' if mark == 'qianshi/server/' else mark}{where}:{frame.lineno}"
     frame = frames[0]
     return f"{Path(frame.filename).name}:{frame.lineno}"
 

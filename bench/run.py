@@ -4,8 +4,8 @@
 state folder whose learned estimates were warmed up by a few real tasks against the run's stand-in
 (so ETAs are measured after warm-up). ``drive`` gives a server a private copy of that folder, starts
 the client processes, lets them open N streams in waves and samples CPU and memory of every process
-while they run. ``run_level`` turns that into a level's figures (analysis.py, costs.py); ``run_relay``
-measures the relay alone: N streams all receiving text at once."""
+while they run. ``run_level`` turns that into a level's figures (analysis.py, costs.py); the relay
+level (``relay_level.py``) drives it too."""
 
 from __future__ import annotations
 
@@ -219,10 +219,14 @@ def drive(
     level: int,
     extra: Sequence[str] = (),
     opens: Opens | None = None,
+    tag: str = "",
 ) -> Drive:
-    """Start ``design``'s server, run ``n`` streams against it from the client processes, stop it."""
+    """Start ``design``'s server, run ``n`` streams against it from the client processes, stop it.
+    ``tag`` (or ``opens.tag``) tells this level's state folder and profile apart from others of the
+    same design and N."""
     quiet = wait_quiet(settings.quiet_wait_s) if settings.quiet_wait_s > 0 else None
-    tag = f"{opens.tag}-" if opens is not None and opens.tag else ""
+    tag = opens.tag if opens is not None and opens.tag else tag
+    tag = f"{tag}-" if tag else ""
     state = copy_state(settings.state, settings.out / ".state" / "levels" / f"{tag}{design}-{n}")
     metrics_port = free_port()
     capacity = max(2 * n + 100, 2000)
@@ -338,58 +342,6 @@ def run_level(settings: Settings, standin: Proc, design: str, n: int, level: int
     else:
         figures["costs"]["loop_lag_p99_ms"] = costs.baseline_lag_p99_ms(d.state / "lag.json", d.t0, d.t_end)
         figures["costs"]["loop_lag_source"] = "the baseline's own 100 ms sleep probe"
-    return figures
-
-
-RELAY_VARIANTS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "qianshi": ("qianshi", ()),
-    "qianshi-each-token": ("qianshi", ("--llm-stream-interval", "1")),
-    "qianshi-interval-8": ("qianshi", ("--llm-stream-interval", "8")),
-    "before": ("before", ()),
-}
-"""The relay level's designs: Qianshi as configured by default (vLLM's stream_interval 4: the engine
-sends four tokens a chunk), Qianshi asking for every token in a chunk of its own (as before) and for
-eight a chunk, and the code before."""
-
-
-def run_relay(
-    settings: Settings, standin: Proc, n: int, level: int, design: str = "qianshi"
-) -> dict[str, Any]:
-    """``n`` Qianshi streams with long answers; relay latency and server CPU per delta are measured
-    in the window in which 90 % of them are receiving text (no ticks then, nothing else to do)."""
-    server, flags = RELAY_VARIANTS[design]
-    extra = ("--llm-model", f"standin:{settings.relay_profile}", "--max-generations", str(max(n, 64)), *flags)
-    d = drive(settings, standin, server, n, level, extra)
-    figures = _head(d, settings)
-    figures["design"] = f"{design}-relay"
-    figures["standin_profile"] = settings.relay_profile
-    window = analysis.generation_window(d.streams)
-    relay: dict[str, Any] = {
-        "window_s": None,
-        "generating_streams_min": 0,
-        "peak_generating_streams": analysis.peak_generating(d.streams),
-        "server_cpu_us_per_delta": None,
-        "server_cpu_us_per_token": None,
-    }
-    if window is not None:
-        start, end = window
-        deltas, tokens = analysis.deltas_between(d.streams, start, end)
-        cpu = costs.server_cpu_between(d.sampler, start, end)
-        relay = {
-            "window_s": round(end - start, 2),
-            "generating_streams_min": min(analysis.generating_at(d.streams, t) for t in (start, end)),
-            "peak_generating_streams": analysis.peak_generating(d.streams),
-            "deltas": deltas,
-            "engine_tokens": tokens,
-            "server_cpu_s": round(cpu, 3),
-            "server_cpu_us_per_delta": round(cpu * 1e6 / deltas, 1) if deltas else None,
-            "server_cpu_us_per_token": round(cpu * 1e6 / tokens, 1) if tokens else None,
-            **analysis.relay(d.streams, costs.timelines(settings.standin_url, d.streams), start, end),
-        }
-    figures["relay"] = relay
-    figures["costs"] = costs.costs(d.sampler, d.streams, d.t0, d.t_end, d.t0 + d.ramp_s + 0.5, d.clients)
-    figures["costs"]["loop_lag_p99_ms"] = costs.lag_p99_ms(*d.lag)
-    figures["costs"]["loop_lag_source"] = "server metric qianshi_event_loop_lag_seconds (bucketed)"
     return figures
 
 

@@ -43,18 +43,17 @@ import threading
 import time
 import zlib
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterator, MutableMapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, MutableMapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
 import uvicorn
 
+from bench.standin_sse import Dropped, Receive, Send, Stream, StreamRecord, error
 from bench.standin_text import Profile, is_english, parse_range, tokens
 
 Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 KEEP_TIMELINES = 20_000
 
 
@@ -69,16 +68,6 @@ class Stats:
     connections: int = 0
     last_request_id: str = ""
     last_authorization: str = ""
-
-
-@dataclass(slots=True)
-class _Record:
-    finished: bool = False
-    sent: list[tuple[int, float]] = field(default_factory=list)
-
-
-class _Dropped(Exception):
-    """Raised to make uvicorn cut the connection mid-response (the ``drop_after`` fault)."""
 
 
 class StandIn:
@@ -114,7 +103,7 @@ class StandIn:
         elif path == "/v1/chat/completions" and method == "POST":
             await self._chat(scope, receive, send)
         else:
-            await _json(send, 404, _error(f"no route {method} {path}", "NotFoundError", 404))
+            await _json(send, 404, error(f"no route {method} {path}", "NotFoundError", 404))
 
     # the chat completions endpoint -------------------------------------------------------------------
 
@@ -142,7 +131,7 @@ class StandIn:
         if profile.status:
             self.stats.errors_sent += 1
             kind = "ServiceUnavailableError" if profile.status == 503 else "InternalServerError"
-            await _json(send, profile.status, _error("the stand-in was told to fail", kind, profile.status))
+            await _json(send, profile.status, error("the stand-in was told to fail", kind, profile.status))
             return
         messages = body.get("messages") or [{}]
         seed = body.get("seed")
@@ -168,7 +157,7 @@ class StandIn:
             choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}
             await _json(send, 200, head | {"object": "chat.completion", "choices": [choice], "usage": usage})
             return
-        record = _Record()
+        record = StreamRecord()
         self.timelines[int(seed)] = record.sent
         while len(self.timelines) > KEEP_TIMELINES:
             self.timelines.popitem(last=False)
@@ -176,7 +165,7 @@ class StandIn:
         with_usage = bool(options.get("include_usage"))
         interval = max(int(body.get("stream_interval") or 1), 1)
         continuous = prompt_tokens if options.get("continuous_usage_stats") else None
-        stream = _Stream(send, head | {"object": "chat.completion.chunk"}, record)
+        stream = Stream(send, head | {"object": "chat.completion.chunk"}, record)
         await send(
             {
                 "type": "http.response.start",
@@ -203,8 +192,8 @@ class StandIn:
             await asyncio.wait((producer, watcher))
         self.stats.completed += record.finished
         await self._notify()
-        if not producer.cancelled() and isinstance(producer.exception(), _Dropped):
-            raise _Dropped("dropping the connection as the profile says")
+        if not producer.cancelled() and isinstance(producer.exception(), Dropped):
+            raise Dropped("dropping the connection as the profile says")
 
     # stats --------------------------------------------------------------------------------------------
 
@@ -233,112 +222,9 @@ class StandIn:
             changed.notify_all()
 
 
-class _Stream:
-    """Writes one SSE response, paced by the profile."""
-
-    def __init__(self, send: Send, head: dict[str, Any], record: _Record) -> None:
-        self.send = send
-        self.head = head
-        self.record = record
-        self.gone = False
-        self.ended = False
-        """The body was ended on purpose (after that, uvicorn reports the request as disconnected)."""
-
-    async def run(
-        self,
-        profile: Profile,
-        pieces: list[str],
-        ttft: float,
-        finish: str,
-        usage: dict[str, int] | None,
-        interval: int = 1,
-        continuous: int | None = None,
-    ) -> None:
-        """``interval``: tokens per chunk (vLLM's stream_interval); ``continuous``: the prompt's
-        tokens, to put the usage so far on every chunk (None: only in the usage chunk)."""
-        loop = asyncio.get_running_loop()
-        await asyncio.sleep(ttft)  # queueing and prefill: vLLM sends nothing, not even the role chunk
-        start = loop.time()
-        offset = 0
-        if not await self._data(self._chunk({"role": "assistant", "content": ""})):
-            return
-        held: list[str] = []
-        for i, piece in enumerate(pieces):
-            if i == profile.drop_after:
-                raise _Dropped
-            if i == profile.close_after:
-                await self._end()
-                return
-            if i == profile.error_after:
-                error = _error("the stand-in's engine failed mid-stream", "InternalServerError", 500)
-                await self._data(error)
-                await self._data("[DONE]")
-                await self._end()
-                return
-            if i == profile.stall_after:
-                await asyncio.sleep(profile.stall)
-                start += profile.stall
-            await asyncio.sleep(max(start + i / profile.rate - loop.time(), 0.0))
-            held.append(piece)
-            end = i == len(pieces) - 1
-            if not (i == 0 or end or len(held) >= interval):
-                continue
-            last = end and finish == "length"
-            text = "".join(held)
-            held.clear()
-            offset += len(text)
-            sent_at = time.time()
-            chunk = self._chunk({"content": text}, "length" if last else None)
-            if continuous is not None:
-                chunk["usage"] = {
-                    "prompt_tokens": continuous,
-                    "total_tokens": continuous + i + 1,
-                    "completion_tokens": i + 1,
-                }
-            if not await self._data(chunk | {"standin_sent_at": sent_at}):
-                return
-            self.record.sent.append((offset, sent_at))
-        if finish == "stop":
-            await self._data(self._chunk({"content": ""}, "stop"))
-        if usage is not None:
-            await self._data(self.head | {"choices": [], "usage": usage})
-        await self._data("[DONE]")
-        self.record.finished = True
-        await self._end()
-
-    def _chunk(self, delta: dict[str, str], finish: str | None = None) -> dict[str, Any]:
-        choice: dict[str, Any] = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-        if finish is not None:
-            choice["stop_reason"] = None
-        return self.head | {"choices": [choice]}
-
-    async def _data(self, payload: dict[str, Any] | str) -> bool:
-        text = (
-            payload
-            if isinstance(payload, str)
-            else json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-        )
-        try:
-            await self.send(
-                {"type": "http.response.body", "body": f"data: {text}\n\n".encode(), "more_body": True}
-            )
-        except OSError:
-            self.gone = True
-        return not self.gone
-
-    async def _end(self) -> None:
-        self.ended = True
-        with contextlib.suppress(OSError):
-            await self.send({"type": "http.response.body", "body": b"", "more_body": False})
-
-
 async def _disconnect(receive: Receive) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
-
-
-def _error(message: str, kind: str, code: int) -> dict[str, Any]:
-    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
 
 
 async def _json(send: Send, status: int, body: dict[str, Any]) -> None:

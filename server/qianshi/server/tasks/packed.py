@@ -8,6 +8,10 @@ packs an event when the next one is appended (the newest stays an object: the li
 as it is) and unpacks it only for a reader that asks for it again (a ``Watch`` replaying, a reader
 that fell behind).
 
+Not ``tasks.codec``: that is the shared log's form, JSON keyed by field name so two versions of the
+server can read each other's events during a rolling upgrade (a tick: 249 B, 7 µs to encode; packed: 91 B, 1.3 µs); these
+bytes never leave the process that packed them, so they carry no names and no version.
+
 ``pack`` handles the kinds a log holds many of: ticks, stage events, text deltas and the accepted
 event; it returns any other event as it is (the poem's objects are shared with the retriever's
 cache, the passages and the terminal events come once per task). ``unpack(task_id, seq, pack(e))
